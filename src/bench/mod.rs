@@ -1,0 +1,1 @@
+//! `ttm bench`: statistics, the results table, saved results, compare and the chart.

@@ -1,0 +1,1 @@
+//! The doctor's checks: facts in, one `CheckResult` per check id out.

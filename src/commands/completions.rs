@@ -1,0 +1,13 @@
+//! `ttm completions SHELL`: clap_complete's script for the shell, on stdout.
+
+use clap::CommandFactory;
+
+use super::{Context, Status};
+use crate::cli::{Cli, CompletionsArgs};
+use crate::error::Result;
+
+pub fn run(_ctx: &Context, args: &CompletionsArgs) -> Result<Status> {
+    let mut cmd = Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "ttm", &mut std::io::stdout());
+    Ok(Status::Success)
+}

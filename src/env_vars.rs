@@ -1,0 +1,27 @@
+//! Every environment variable ttm reads, in one place (as uv's `env_vars.rs`).
+//! `System` snapshots them at start; nothing else reads the environment.
+
+/// The workspace, when `--workspace` is not given.
+pub const TTM_WORKSPACE: &str = "TTM_WORKSPACE";
+/// Seconds each probe of `ttm doctor` may take (default 10).
+pub const TTM_PROBE_TIMEOUT: &str = "TTM_PROBE_TIMEOUT";
+/// Home directory: the default workspace and the shell profile live under it.
+pub const HOME: &str = "HOME";
+/// Where programs are looked up; the only search path ttm uses.
+pub const PATH: &str = "PATH";
+/// Any non-empty value turns colour off (https://no-color.org).
+pub const NO_COLOR: &str = "NO_COLOR";
+/// `dumb` turns colour off.
+pub const TERM: &str = "TERM";
+/// Set by CI systems; never prompt there.
+pub const CI: &str = "CI";
+/// The user's login shell, to choose the profile for Homebrew's shellenv line.
+pub const SHELL: &str = "SHELL";
+/// An active conda installation's conda executable.
+pub const CONDA_EXE: &str = "CONDA_EXE";
+/// The CUDA toolkit, for CubeCL's run-time compilation.
+pub const CUDA_PATH: &str = "CUDA_PATH";
+/// PyTorch's MPS fallback: run missing MPS operators on the CPU.
+pub const PYTORCH_ENABLE_MPS_FALLBACK: &str = "PYTORCH_ENABLE_MPS_FALLBACK";
+/// Prefix of PyTorch's MPS settings reported by `doctor --report`.
+pub const PYTORCH_MPS_PREFIX: &str = "PYTORCH_MPS_";

@@ -1,0 +1,45 @@
+//! `ttm` turns a fresh Mac (or a Linux box with an NVIDIA GPU) into a ready
+//! PyTorch workstation and proves it is ready.
+//!
+//! The shape: `cli` parses argv, `commands::<cmd>` drives one command, the
+//! domain modules do the work, and [`system::System`] is the only door to the
+//! machine (environment, programs, files under HOME).
+
+pub mod bench;
+pub mod checks;
+pub mod cli;
+pub mod commands;
+pub mod compute;
+pub mod env_vars;
+pub mod error;
+pub mod manifest;
+pub mod platform;
+pub mod scaffold;
+pub mod setup;
+pub mod system;
+pub mod ui;
+pub mod workspace;
+
+use std::process::ExitCode;
+
+/// Everything `main` does: snapshot the environment, parse argv, run the
+/// command, print an error once and map it to an exit code.
+pub fn main_entry() -> ExitCode {
+    let sys = system::System::from_process();
+    let cli = match cli::parse(sys.args()) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = err.print();
+            return ExitCode::from(err.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    let ctx = commands::Context::new(sys, &cli.global);
+    match commands::run(&ctx, cli.command) {
+        Ok(status) => status.into(),
+        Err(err) => {
+            ctx.out.error(&err);
+            ExitCode::from(err.code())
+        }
+    }
+}

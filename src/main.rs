@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    torch_to_the_metal::main_entry()
+}

@@ -1,0 +1,172 @@
+//! `ttm.toml`, the workspace's manifest: what `ttm setup` installed (so that
+//! `ttm setup --from ttm.toml` reproduces it on another Mac) and which
+//! chapters `ttm scaffold` created. Unknown keys are an error, so a typo is
+//! caught rather than ignored.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::EnvKind;
+use crate::error::{Error, Result};
+use crate::system::System;
+
+pub const SCHEMA: u32 = 1;
+pub const DEFAULT_ENV_NAME: &str = "torch_metal";
+/// The book's Python version (`conda create -n torch_metal python=3.10`).
+pub const DEFAULT_PYTHON: &str = "3.10";
+pub const BASE_PACKAGES: [&str; 3] = ["torch", "torchvision", "torchaudio"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub schema: u32,
+    /// The ttm version that last wrote it.
+    pub ttm_version: String,
+    pub environment: Environment,
+    #[serde(default)]
+    pub packages: Packages,
+    #[serde(default)]
+    pub chapters: BTreeMap<String, Chapter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    pub kind: EnvKind,
+    pub name: String,
+    pub python: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Packages {
+    /// What the user asked for, beside torch, torchvision and torchaudio.
+    #[serde(default)]
+    pub extra: Vec<String>,
+    /// Install Jupyter (notebook tooling).
+    #[serde(default = "yes")]
+    pub notebook: bool,
+    /// Run the self-test at the end of setup.
+    #[serde(default = "yes")]
+    pub selftest: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Packages {
+    fn default() -> Self {
+        Packages {
+            extra: Vec::new(),
+            notebook: true,
+            selftest: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chapter {
+    pub template: String,
+    /// The day it was created, YYYY-MM-DD.
+    pub created: String,
+}
+
+impl Manifest {
+    pub fn new(environment: Environment) -> Manifest {
+        Manifest {
+            schema: SCHEMA,
+            ttm_version: env!("CARGO_PKG_VERSION").to_owned(),
+            environment,
+            packages: Packages::default(),
+            chapters: BTreeMap::new(),
+        }
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
+        let m: Manifest = toml::from_str(text).map_err(|e| Error::BadFile {
+            path: path.to_path_buf(),
+            message: format!("not a valid ttm manifest: {}", one_line(&e.to_string())),
+        })?;
+        if m.schema > SCHEMA {
+            return Err(Error::BadFile {
+                path: path.to_path_buf(),
+                message: format!(
+                    "schema {} is newer than this ttm understands ({SCHEMA}): upgrade ttm",
+                    m.schema
+                ),
+            });
+        }
+        Ok(m)
+    }
+
+    /// Load the manifest at `path`; `Ok(None)` when there is none.
+    pub fn load(sys: &System, path: &Path) -> Result<Option<Manifest>> {
+        match sys.read_optional(path)? {
+            None => Ok(None),
+            Some(bytes) => {
+                let text = String::from_utf8(bytes).map_err(|_| Error::BadFile {
+                    path: path.to_path_buf(),
+                    message: "is not UTF-8 text".into(),
+                })?;
+                Manifest::parse(&text, path).map(Some)
+            }
+        }
+    }
+
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string_pretty(self).unwrap_or_default();
+        format!("# ttm manifest: `ttm setup --from ttm.toml` reproduces this environment.\n{body}")
+    }
+}
+
+/// toml's messages span lines with a caret drawing; keep the first line of substance.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('|') && !l.starts_with("-->"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Manifest {
+        let mut m = Manifest::new(Environment {
+            kind: EnvKind::Venv,
+            name: DEFAULT_ENV_NAME.into(),
+            python: "3.11".into(),
+        });
+        m.chapters.insert(
+            "chapter-4".into(),
+            Chapter {
+                template: "chapter".into(),
+                created: "2026-11-25".into(),
+            },
+        );
+        m
+    }
+
+    #[test]
+    fn round_trips() {
+        let m = sample();
+        let back = Manifest::parse(&m.to_toml(), Path::new("ttm.toml")).unwrap();
+        assert_eq!(m, back);
+    }
+
+    #[test]
+    fn unknown_keys_and_newer_schemas_are_refused() {
+        let text = sample().to_toml().replace("[environment]", "colour = 1\n[environment]");
+        let err = Manifest::parse(&text, Path::new("ttm.toml")).unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+        let text = sample().to_toml().replace("schema = 1", "schema = 9");
+        assert!(Manifest::parse(&text, Path::new("ttm.toml")).is_err());
+        assert!(Manifest::parse("not toml [", Path::new("ttm.toml")).is_err());
+    }
+}

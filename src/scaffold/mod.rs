@@ -1,0 +1,1 @@
+//! `ttm scaffold`: variables, render in memory, then one all-or-nothing writer.

@@ -1,0 +1,1 @@
+//! `ttm setup`: plan (pure data) then apply (runs steps, logs, resumes).

@@ -1,0 +1,538 @@
+//! `System` is the only door to the machine (rustup's `Process`, minus the
+//! mock): a snapshot of argv, the environment, the working directory and
+//! which standard streams are terminals, taken once in `main` and passed down.
+//!
+//! Programs are found with `which::which_in` on *this* PATH and run with duct
+//! with *this* environment, in their own process group and with a timeout, so
+//! a hung probe is killed with its children. Tests change the data (PATH,
+//! HOME); the code still runs real programs.
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::env_vars;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct System {
+    args: Vec<OsString>,
+    vars: BTreeMap<OsString, OsString>,
+    cwd: PathBuf,
+    stdin_tty: bool,
+    stdout_tty: bool,
+    stderr_tty: bool,
+}
+
+impl System {
+    /// The snapshot of this process. The one place that reads `std::env`.
+    pub fn from_process() -> System {
+        System {
+            args: std::env::args_os().collect(),
+            vars: std::env::vars_os().collect(),
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+            stdin_tty: std::io::stdin().is_terminal(),
+            stdout_tty: std::io::stdout().is_terminal(),
+            stderr_tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// A snapshot made of given parts (unit tests): no terminals.
+    pub fn from_parts<K, V>(vars: impl IntoIterator<Item = (K, V)>, cwd: impl Into<PathBuf>) -> System
+    where
+        K: Into<OsString>,
+        V: Into<OsString>,
+    {
+        System {
+            args: vec![OsString::from("ttm")],
+            vars: vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            cwd: cwd.into(),
+            stdin_tty: false,
+            stdout_tty: false,
+            stderr_tty: false,
+        }
+    }
+
+    pub fn args(&self) -> Vec<OsString> {
+        self.args.clone()
+    }
+
+    /// A variable's value, if set and valid UTF-8.
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.vars.get(OsStr::new(name)).and_then(|v| v.to_str()).map(str::to_owned)
+    }
+
+    /// A variable's value, if set and not empty.
+    pub fn var_non_empty(&self, name: &str) -> Option<String> {
+        self.var(name).filter(|v| !v.is_empty())
+    }
+
+    pub fn vars(&self) -> impl Iterator<Item = (&OsString, &OsString)> {
+        self.vars.iter()
+    }
+
+    pub fn cwd(&self) -> &Path {
+        &self.cwd
+    }
+
+    pub fn stdin_is_terminal(&self) -> bool {
+        self.stdin_tty
+    }
+
+    pub fn stdout_is_terminal(&self) -> bool {
+        self.stdout_tty
+    }
+
+    pub fn stderr_is_terminal(&self) -> bool {
+        self.stderr_tty
+    }
+
+    /// HOME: set, non-empty and absolute, or `Error::HomeUnset`.
+    pub fn home(&self) -> Result<PathBuf> {
+        match self.vars.get(OsStr::new(env_vars::HOME)) {
+            Some(h) if !h.is_empty() && Path::new(h).is_absolute() => Ok(PathBuf::from(h)),
+            _ => Err(Error::HomeUnset),
+        }
+    }
+
+    /// A path as the user meant it: `~/x` under HOME, relative to the working directory.
+    pub fn resolve_path(&self, path: &Path) -> Result<PathBuf> {
+        if let Ok(rest) = path.strip_prefix("~") {
+            return Ok(self.home()?.join(rest));
+        }
+        Ok(if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.cwd.join(path)
+        })
+    }
+
+    /// The directories of PATH, in order, empty entries dropped.
+    pub fn path_dirs(&self) -> Vec<PathBuf> {
+        match self.vars.get(OsStr::new(env_vars::PATH)) {
+            Some(p) => std::env::split_paths(p)
+                .filter(|d| !d.as_os_str().is_empty())
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The first `program` on this PATH.
+    pub fn which(&self, program: &str) -> Option<PathBuf> {
+        let path = self.vars.get(OsStr::new(env_vars::PATH))?;
+        which::which_in(program, Some(path), &self.cwd).ok()
+    }
+
+    /// Every `program` on this PATH, in order, without duplicates.
+    pub fn which_all(&self, program: &str) -> Vec<PathBuf> {
+        let mut found: Vec<PathBuf> = Vec::new();
+        if let Some(path) = self.vars.get(OsStr::new(env_vars::PATH)) {
+            if let Ok(iter) = which::which_in_all(program, Some(path), &self.cwd) {
+                for p in iter {
+                    if !found.contains(&p) {
+                        found.push(p);
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// Run a program to completion, bounded by its timeout.
+    ///
+    /// A non-zero exit is not an error here: it is in [`Output::status`]. The
+    /// errors are: not found, could not start, timed out (the whole process
+    /// group is killed).
+    pub fn run(&self, cmd: &Cmd) -> Result<Output, RunError> {
+        let program = self.locate(cmd)?;
+        let mut vars = self.vars.clone();
+        for (k, v) in &cmd.envs {
+            match v {
+                Some(v) => vars.insert(k.clone(), v.clone()),
+                None => vars.remove(k),
+            };
+        }
+        let mut expr = duct::cmd(&program, &cmd.args)
+            .full_env(vars)
+            .dir(cmd.dir.as_deref().unwrap_or(&self.cwd))
+            .unchecked();
+        if cmd.interactive {
+            // Inherit the terminal: no capture, no own process group (it must
+            // stay in the foreground to read the terminal), no timeout.
+            let started = Instant::now();
+            let out = expr.run().map_err(|e| spawn_error(&cmd.display_name(), e))?;
+            return Ok(Output::from_std(out, started.elapsed()));
+        }
+        expr = match &cmd.stdin {
+            Some(bytes) => expr.stdin_bytes(bytes.clone()),
+            None => expr.stdin_null(),
+        };
+        expr = match &cmd.log {
+            Some(log) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                    .map_err(|e| RunError::Spawn {
+                        program: cmd.display_name(),
+                        message: format!("cannot open log {}: {e}", log.display()),
+                    })?;
+                expr.stdout_file(file).stderr_to_stdout()
+            }
+            None => expr.stdout_capture().stderr_capture(),
+        };
+        expr = expr.before_spawn(|c| {
+            #[cfg(unix)]
+            std::os::unix::process::CommandExt::process_group(c, 0);
+            Ok(())
+        });
+        let started = Instant::now();
+        let handle = expr.start().map_err(|e| spawn_error(&cmd.display_name(), e))?;
+        let finished = handle
+            .wait_timeout(cmd.timeout)
+            .map_err(|e| spawn_error(&cmd.display_name(), e))?
+            .is_some();
+        if !finished {
+            kill_group(&handle.pids());
+            let out = handle.wait().ok();
+            return Err(RunError::TimedOut {
+                program: cmd.display_name(),
+                after: cmd.timeout,
+                stdout: out.map(|o| o.stdout.clone()).unwrap_or_default(),
+            });
+        }
+        let out = handle
+            .into_output()
+            .map_err(|e| spawn_error(&cmd.display_name(), e))?;
+        Ok(Output::from_std(out, started.elapsed()))
+    }
+
+    fn locate(&self, cmd: &Cmd) -> Result<PathBuf, RunError> {
+        let p = Path::new(&cmd.program);
+        if p.components().count() > 1 || p.is_absolute() {
+            return if p.exists() {
+                Ok(p.to_path_buf())
+            } else {
+                Err(RunError::NotFound {
+                    program: cmd.display_name(),
+                })
+            };
+        }
+        self.which(&cmd.program.to_string_lossy())
+            .ok_or_else(|| RunError::NotFound {
+                program: cmd.display_name(),
+            })
+    }
+
+    /// Read a file that may be missing: `Ok(None)` when it does not exist.
+    pub fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>> {
+        match std::fs::read(path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("cannot read", path, e)),
+        }
+    }
+
+    /// Write a file atomically: a temporary file beside it, flushed, then
+    /// renamed over it. A reader sees the old content or the new, never half.
+    pub fn write_atomic(&self, path: &Path, contents: &[u8]) -> Result<()> {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.ttm-{}.tmp", std::process::id()));
+        let result = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(contents)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::io("cannot write", path, e));
+        }
+        Ok(())
+    }
+}
+
+fn spawn_error(program: &str, e: std::io::Error) -> RunError {
+    RunError::Spawn {
+        program: program.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+fn kill_group(pids: &[u32]) {
+    #[cfg(unix)]
+    for &pid in pids {
+        // SAFETY: kill(2) with a negative pid signals that process group; it
+        // has no memory effects. The group was created for this child alone.
+        unsafe {
+            libc::kill(-(pid as libc::pid_t), libc::SIGKILL);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = pids;
+}
+
+/// One program to run: what, with which arguments and environment, for how long.
+#[derive(Debug, Clone)]
+pub struct Cmd {
+    program: OsString,
+    args: Vec<OsString>,
+    envs: Vec<(OsString, Option<OsString>)>,
+    dir: Option<PathBuf>,
+    timeout: Duration,
+    stdin: Option<Vec<u8>>,
+    log: Option<PathBuf>,
+    interactive: bool,
+}
+
+impl Cmd {
+    /// `program` is a name looked up on PATH, or a path.
+    pub fn new(program: impl AsRef<OsStr>) -> Cmd {
+        Cmd {
+            program: program.as_ref().to_owned(),
+            args: Vec::new(),
+            envs: Vec::new(),
+            dir: None,
+            timeout: Duration::from_secs(10),
+            stdin: None,
+            log: None,
+            interactive: false,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Cmd {
+        self.envs.push((key.as_ref().to_owned(), Some(value.as_ref().to_owned())));
+        self
+    }
+
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Cmd {
+        self.envs.push((key.as_ref().to_owned(), None));
+        self
+    }
+
+    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Cmd {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Cmd {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Cmd {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Append stdout and stderr to this log file instead of capturing them.
+    pub fn log_to(mut self, path: impl Into<PathBuf>) -> Cmd {
+        self.log = Some(path.into());
+        self
+    }
+
+    /// Run on the user's terminal (an installer that asks for a password).
+    pub fn interactive(mut self) -> Cmd {
+        self.interactive = true;
+        self
+    }
+
+    pub fn program(&self) -> &OsStr {
+        &self.program
+    }
+
+    pub fn get_args(&self) -> &[OsString] {
+        &self.args
+    }
+
+    fn display_name(&self) -> String {
+        Path::new(&self.program)
+            .file_name()
+            .unwrap_or(&self.program)
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// The command line as a user would type it (for plans and logs).
+    pub fn to_shell_line(&self) -> String {
+        std::iter::once(&self.program)
+            .chain(self.args.iter())
+            .map(|a| shell_quote(&a.to_string_lossy()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Quote a word for display in a POSIX shell line.
+pub fn shell_quote(word: &str) -> String {
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if safe {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// What a finished program left.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The exit code; `None` when a signal ended it.
+    pub status: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub elapsed: Duration,
+}
+
+impl Output {
+    fn from_std(out: std::process::Output, elapsed: Duration) -> Output {
+        Output {
+            status: out.status.code(),
+            stdout: out.stdout,
+            stderr: out.stderr,
+            elapsed,
+        }
+    }
+
+    pub fn success(&self) -> bool {
+        self.status == Some(0)
+    }
+
+    /// stdout as text; invalid UTF-8 is replaced, never a panic.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+
+    /// The last `n` non-empty lines of stderr (or stdout when stderr is empty).
+    pub fn tail(&self, n: usize) -> String {
+        let text = if self.stderr.iter().any(|b| !b.is_ascii_whitespace()) {
+            self.stderr_text()
+        } else {
+            self.stdout_text()
+        };
+        last_lines(&text, n)
+    }
+}
+
+/// The last `n` non-empty lines of a text.
+pub fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RunError {
+    #[error("{program} not found on PATH")]
+    NotFound { program: String },
+    #[error("{program} could not be started: {message}")]
+    Spawn { program: String, message: String },
+    #[error("{program} did not finish within {}s and was stopped", after.as_secs())]
+    TimedOut {
+        program: String,
+        after: Duration,
+        stdout: Vec<u8>,
+    },
+}
+
+impl From<RunError> for Error {
+    fn from(e: RunError) -> Error {
+        let program = match &e {
+            RunError::NotFound { program }
+            | RunError::Spawn { program, .. }
+            | RunError::TimedOut { program, .. } => program.clone(),
+        };
+        let full = e.to_string();
+        let message = full
+            .strip_prefix(program.as_str())
+            .map(|m| m.trim_start().to_owned())
+            .unwrap_or(full);
+        Error::Program { program, message }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sys() -> System {
+        System::from_parts(
+            [("PATH", "/usr/bin:/bin"), ("HOME", "/nonexistent-home")],
+            std::env::temp_dir(),
+        )
+    }
+
+    #[test]
+    fn runs_a_program_and_captures_output() {
+        let out = sys().run(&Cmd::new("sh").args(["-c", "echo hi; echo err >&2; exit 3"])).unwrap();
+        assert_eq!(out.status, Some(3));
+        assert_eq!(out.stdout_text(), "hi\n");
+        assert_eq!(out.tail(5), "err");
+    }
+
+    #[test]
+    fn a_hung_program_and_its_children_are_killed() {
+        let started = Instant::now();
+        let err = sys()
+            .run(&Cmd::new("sh").args(["-c", "sleep 30 & sleep 30; wait"]).timeout(Duration::from_millis(300)))
+            .unwrap_err();
+        assert!(matches!(err, RunError::TimedOut { .. }), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_missing_program_is_not_found() {
+        let err = sys().run(&Cmd::new("ttm-no-such-program")).unwrap_err();
+        assert!(matches!(err, RunError::NotFound { .. }));
+        let empty = System::from_parts([("PATH", "")], "/");
+        assert!(empty.which("sh").is_none());
+        assert!(empty.path_dirs().is_empty());
+    }
+
+    #[test]
+    fn home_must_be_absolute() {
+        assert!(System::from_parts([("HOME", "rel")], "/").home().is_err());
+        assert!(System::from_parts([("X", "1")], "/").home().is_err());
+        assert_eq!(sys().home().unwrap(), PathBuf::from("/nonexistent-home"));
+    }
+
+    #[test]
+    fn atomic_write_replaces_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.txt");
+        sys().write_atomic(&p, b"one").unwrap();
+        sys().write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn shell_quote_quotes_what_needs_it() {
+        assert_eq!(shell_quote("torch==2.5"), "torch==2.5");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

@@ -1,0 +1,8 @@
+//! Everything the user sees: the printer (quiet / normal / verbose, text or
+//! JSON, colour or not), the prompts, and progress bars.
+
+mod printer;
+mod prompt;
+
+pub use printer::{Printer, Verbosity};
+pub use prompt::Prompter;

@@ -1,0 +1,189 @@
+//! One printer decides what reaches the terminal (uv's `printer.rs`).
+//!
+//! - `--json`: stdout holds exactly one JSON document; nothing else goes there.
+//! - `--quiet`: only errors and warnings, on stderr.
+//! - colour: `--color always|never`, or under `auto` only when the stream is a
+//!   terminal, `NO_COLOR` is unset or empty, and `TERM` is not `dumb`.
+//! - progress bars go to stderr, only on a terminal, never with --json or --quiet.
+
+use std::fmt::Display;
+use std::time::Duration;
+
+use console::Style;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use crate::cli::{ColorChoice, GlobalArgs};
+use crate::env_vars;
+use crate::error::Error;
+use crate::system::System;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+#[derive(Debug, Clone)]
+pub struct Printer {
+    pub json: bool,
+    pub verbosity: Verbosity,
+    color_out: bool,
+    color_err: bool,
+    progress: bool,
+}
+
+impl Printer {
+    pub fn new(sys: &System, global: &GlobalArgs) -> Printer {
+        let env_allows = sys.var_non_empty(env_vars::NO_COLOR).is_none()
+            && sys.var(env_vars::TERM).as_deref() != Some("dumb");
+        let (color_out, color_err) = match global.color {
+            ColorChoice::Always => (true, true),
+            ColorChoice::Never => (false, false),
+            ColorChoice::Auto => (
+                env_allows && sys.stdout_is_terminal(),
+                env_allows && sys.stderr_is_terminal(),
+            ),
+        };
+        console::set_colors_enabled(color_out);
+        console::set_colors_enabled_stderr(color_err);
+        let verbosity = if global.quiet {
+            Verbosity::Quiet
+        } else if global.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        };
+        Printer {
+            json: global.json,
+            verbosity,
+            color_out,
+            color_err,
+            progress: sys.stderr_is_terminal() && !global.json && !global.quiet,
+        }
+    }
+
+    /// A printer for unit tests: plain text, normal verbosity.
+    pub fn plain() -> Printer {
+        Printer {
+            json: false,
+            verbosity: Verbosity::Normal,
+            color_out: false,
+            color_err: false,
+            progress: false,
+        }
+    }
+
+    pub fn color(&self) -> bool {
+        self.color_out
+    }
+
+    /// A line of normal output (not with --json or --quiet).
+    pub fn line(&self, text: impl Display) {
+        if !self.json && self.verbosity >= Verbosity::Normal {
+            println!("{text}");
+        }
+    }
+
+    /// A line shown only with --verbose.
+    pub fn verbose(&self, text: impl Display) {
+        if !self.json && self.verbosity >= Verbosity::Verbose {
+            println!("{text}");
+        }
+    }
+
+    /// Output that is the command's result even under --quiet (a report, a table asked for).
+    pub fn result(&self, text: impl Display) {
+        if !self.json {
+            println!("{text}");
+        }
+    }
+
+    /// The one JSON document of a --json run.
+    pub fn json_doc<T: Serialize>(&self, value: &T) {
+        match serde_json::to_string_pretty(value) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("error: cannot encode JSON: {e}"),
+        }
+    }
+
+    /// A warning on stderr (shown even under --quiet, never mixed into --json stdout).
+    pub fn warn(&self, text: impl Display) {
+        let label = self.err_style(Style::new().yellow().bold()).apply_to("warning:");
+        eprintln!("{label} {text}");
+    }
+
+    /// The error, once, on stderr, with its fix on a second line.
+    pub fn error(&self, err: &Error) {
+        let label = self.err_style(Style::new().red().bold()).apply_to("error:");
+        eprintln!("{label} {err}");
+        if let Some(fix) = err.fix() {
+            eprintln!("  fix: {fix}");
+        }
+    }
+
+    fn err_style(&self, s: Style) -> Style {
+        if self.color_err {
+            s.force_styling(true)
+        } else {
+            Style::new()
+        }
+    }
+
+    fn out_style(&self, s: Style) -> Style {
+        if self.color_out {
+            s.force_styling(true)
+        } else {
+            Style::new()
+        }
+    }
+
+    pub fn green(&self, text: impl Display) -> String {
+        self.out_style(Style::new().green()).apply_to(text).to_string()
+    }
+    pub fn yellow(&self, text: impl Display) -> String {
+        self.out_style(Style::new().yellow()).apply_to(text).to_string()
+    }
+    pub fn red(&self, text: impl Display) -> String {
+        self.out_style(Style::new().red()).apply_to(text).to_string()
+    }
+    pub fn bold(&self, text: impl Display) -> String {
+        self.out_style(Style::new().bold()).apply_to(text).to_string()
+    }
+    pub fn dim(&self, text: impl Display) -> String {
+        self.out_style(Style::new().dim()).apply_to(text).to_string()
+    }
+
+    /// A progress bar of `len` steps on stderr; hidden where progress is not shown.
+    pub fn progress_bar(&self, len: u64, message: impl Into<String>) -> ProgressBar {
+        let bar = ProgressBar::with_draw_target(Some(len), self.draw_target());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(message.into());
+        bar
+    }
+
+    /// A spinner with a message on stderr, for work of unknown length.
+    pub fn spinner(&self, message: impl Into<String>) -> ProgressBar {
+        let bar = ProgressBar::with_draw_target(None, self.draw_target());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(message.into());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+
+    fn draw_target(&self) -> ProgressDrawTarget {
+        if self.progress {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        }
+    }
+}

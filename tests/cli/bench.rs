@@ -1,0 +1,4 @@
+//! `ttm bench` end to end.
+
+#[allow(unused_imports)]
+use crate::common::*;

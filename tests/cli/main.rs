@@ -1,0 +1,11 @@
+//! One integration-test binary (as just's `tests/`): each command's tests in
+//! their own module, all built on the harness in `common`.
+
+mod common;
+
+mod bench;
+mod doctor;
+mod general;
+mod scaffold;
+mod selftest;
+mod setup;

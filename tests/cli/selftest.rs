@@ -1,0 +1,4 @@
+//! `ttm selftest` end to end.
+
+#[allow(unused_imports)]
+use crate::common::*;
