@@ -14,7 +14,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Sets up a Mac (or a Linux box with an NVIDIA GPU) for PyTorch, as the book's
 /// chapter 3 does by hand, and proves it works.
 #[derive(Debug, Parser)]
-#[command(name = "ttm", version, about, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "ttm",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

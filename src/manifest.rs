@@ -4,13 +4,14 @@
 //! caught rather than ignored.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::cli::EnvKind;
 use crate::error::{Error, Result};
 use crate::system::System;
+use crate::workspace::Workspace;
 
 pub const SCHEMA: u32 = 1;
 pub const DEFAULT_ENV_NAME: &str = "torch_metal";
@@ -117,9 +118,37 @@ impl Manifest {
         }
     }
 
+    /// Write `ttm.toml` atomically and keep a copy of what was written in
+    /// `.ttm/written/ttm.toml`, so a later run can tell whether the user has
+    /// edited it since ([`user_changed`]).
+    pub fn save(&self, sys: &System, ws: &Workspace) -> Result<()> {
+        let text = self.to_toml();
+        let record = written_record(ws);
+        if let Some(dir) = record.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+        }
+        sys.write_atomic(&ws.manifest(), text.as_bytes())?;
+        sys.write_atomic(&record, text.as_bytes())
+    }
+
     pub fn to_toml(&self) -> String {
         let body = toml::to_string_pretty(self).unwrap_or_default();
         format!("# ttm manifest: `ttm setup --from ttm.toml` reproduces this environment.\n{body}")
+    }
+}
+
+fn written_record(ws: &Workspace) -> PathBuf {
+    ws.state_dir().join("written").join("ttm.toml")
+}
+
+/// Has the user edited `ttm.toml` since ttm last wrote it? True when it
+/// exists and differs from ttm's record, or exists with no record at all.
+pub fn user_changed(sys: &System, ws: &Workspace) -> Result<bool> {
+    match sys.read_optional(&ws.manifest())? {
+        None => Ok(false),
+        Some(current) => {
+            Ok(sys.read_optional(&written_record(ws))?.as_deref() != Some(&current[..]))
+        }
     }
 }
 
@@ -161,8 +190,22 @@ mod tests {
     }
 
     #[test]
+    fn save_records_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::at(dir.path());
+        let sys = System::from_parts([("HOME", "/h")], dir.path());
+        assert!(!user_changed(&sys, &ws).unwrap());
+        sample().save(&sys, &ws).unwrap();
+        assert!(!user_changed(&sys, &ws).unwrap());
+        std::fs::write(ws.manifest(), "# mine\n").unwrap();
+        assert!(user_changed(&sys, &ws).unwrap());
+    }
+
+    #[test]
     fn unknown_keys_and_newer_schemas_are_refused() {
-        let text = sample().to_toml().replace("[environment]", "colour = 1\n[environment]");
+        let text = sample()
+            .to_toml()
+            .replace("[environment]", "colour = 1\n[environment]");
         let err = Manifest::parse(&text, Path::new("ttm.toml")).unwrap_err();
         assert!(err.to_string().contains("colour"), "{err}");
         let text = sample().to_toml().replace("schema = 1", "schema = 9");

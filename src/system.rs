@@ -40,19 +40,30 @@ impl System {
     }
 
     /// A snapshot made of given parts (unit tests): no terminals.
-    pub fn from_parts<K, V>(vars: impl IntoIterator<Item = (K, V)>, cwd: impl Into<PathBuf>) -> System
+    pub fn from_parts<K, V>(
+        vars: impl IntoIterator<Item = (K, V)>,
+        cwd: impl Into<PathBuf>,
+    ) -> System
     where
         K: Into<OsString>,
         V: Into<OsString>,
     {
         System {
             args: vec![OsString::from("ttm")],
-            vars: vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            vars: vars
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
             cwd: cwd.into(),
             stdin_tty: false,
             stdout_tty: false,
             stderr_tty: false,
         }
+    }
+
+    /// This very binary, to run `ttm selftest` as a step of `ttm setup`.
+    pub fn current_exe(&self) -> Option<PathBuf> {
+        std::env::current_exe().ok()
     }
 
     pub fn args(&self) -> Vec<OsString> {
@@ -61,7 +72,10 @@ impl System {
 
     /// A variable's value, if set and valid UTF-8.
     pub fn var(&self, name: &str) -> Option<String> {
-        self.vars.get(OsStr::new(name)).and_then(|v| v.to_str()).map(str::to_owned)
+        self.vars
+            .get(OsStr::new(name))
+            .and_then(|v| v.to_str())
+            .map(str::to_owned)
     }
 
     /// A variable's value, if set and not empty.
@@ -162,7 +176,9 @@ impl System {
             // Inherit the terminal: no capture, no own process group (it must
             // stay in the foreground to read the terminal), no timeout.
             let started = Instant::now();
-            let out = expr.run().map_err(|e| spawn_error(&cmd.display_name(), e))?;
+            let out = expr
+                .run()
+                .map_err(|e| spawn_error(&cmd.display_name(), e))?;
             return Ok(Output::from_std(out, started.elapsed()));
         }
         expr = match &cmd.stdin {
@@ -189,7 +205,9 @@ impl System {
             Ok(())
         });
         let started = Instant::now();
-        let handle = expr.start().map_err(|e| spawn_error(&cmd.display_name(), e))?;
+        let handle = expr
+            .start()
+            .map_err(|e| spawn_error(&cmd.display_name(), e))?;
         let finished = handle
             .wait_timeout(cmd.timeout)
             .map_err(|e| spawn_error(&cmd.display_name(), e))?
@@ -238,8 +256,14 @@ impl System {
     /// Write a file atomically: a temporary file beside it, flushed, then
     /// renamed over it. A reader sees the old content or the new, never half.
     pub fn write_atomic(&self, path: &Path, contents: &[u8]) -> Result<()> {
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = dir.join(format!(".{name}.ttm-{}.tmp", std::process::id()));
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;
@@ -313,12 +337,14 @@ impl Cmd {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
         self
     }
 
     pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Cmd {
-        self.envs.push((key.as_ref().to_owned(), Some(value.as_ref().to_owned())));
+        self.envs
+            .push((key.as_ref().to_owned(), Some(value.as_ref().to_owned())));
         self
     }
 
@@ -486,7 +512,9 @@ mod tests {
 
     #[test]
     fn runs_a_program_and_captures_output() {
-        let out = sys().run(&Cmd::new("sh").args(["-c", "echo hi; echo err >&2; exit 3"])).unwrap();
+        let out = sys()
+            .run(&Cmd::new("sh").args(["-c", "echo hi; echo err >&2; exit 3"]))
+            .unwrap();
         assert_eq!(out.status, Some(3));
         assert_eq!(out.stdout_text(), "hi\n");
         assert_eq!(out.tail(5), "err");
@@ -496,7 +524,11 @@ mod tests {
     fn a_hung_program_and_its_children_are_killed() {
         let started = Instant::now();
         let err = sys()
-            .run(&Cmd::new("sh").args(["-c", "sleep 30 & sleep 30; wait"]).timeout(Duration::from_millis(300)))
+            .run(
+                &Cmd::new("sh")
+                    .args(["-c", "sleep 30 & sleep 30; wait"])
+                    .timeout(Duration::from_millis(300)),
+            )
             .unwrap_err();
         assert!(matches!(err, RunError::TimedOut { .. }), "{err:?}");
         assert!(started.elapsed() < Duration::from_secs(5));

@@ -90,15 +90,13 @@ impl Workspace {
                             .into(),
                     })
                 }
-                Ok(_) => {
-                    return Err(Error::BadWorkspace {
-                        path: self.root.clone(),
-                        reason: format!(
-                            "{} is a file, so no folder can be made inside it: pass --workspace PATH",
-                            p.display()
-                        ),
-                    })
-                }
+                Ok(_) => return Err(Error::BadWorkspace {
+                    path: self.root.clone(),
+                    reason: format!(
+                        "{} is a file, so no folder can be made inside it: pass --workspace PATH",
+                        p.display()
+                    ),
+                }),
                 Err(_) => match p.parent() {
                     Some(parent) => p = parent,
                     None => return Ok(()),
@@ -115,15 +113,26 @@ mod tests {
     #[test]
     fn flag_then_env_then_home() {
         let sys = System::from_parts([("HOME", "/h"), ("TTM_WORKSPACE", "/w")], "/cwd");
-        assert_eq!(Workspace::locate(&sys, Some(Path::new("rel"))).unwrap().root(), Path::new("/cwd/rel"));
-        assert_eq!(Workspace::locate(&sys, None).unwrap().root(), Path::new("/w"));
+        assert_eq!(
+            Workspace::locate(&sys, Some(Path::new("rel")))
+                .unwrap()
+                .root(),
+            Path::new("/cwd/rel")
+        );
+        assert_eq!(
+            Workspace::locate(&sys, None).unwrap().root(),
+            Path::new("/w")
+        );
         let sys = System::from_parts([("HOME", "/h")], "/cwd");
         assert_eq!(
             Workspace::locate(&sys, None).unwrap().root(),
             Path::new("/h/torch_to_the_metal")
         );
         let sys = System::from_parts([("PATH", "/bin")], "/cwd");
-        assert!(matches!(Workspace::locate(&sys, None), Err(Error::HomeUnset)));
+        assert!(matches!(
+            Workspace::locate(&sys, None),
+            Err(Error::HomeUnset)
+        ));
     }
 
     #[test]
@@ -133,6 +142,8 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         assert!(Workspace::at(&file).check_usable().is_err());
         assert!(Workspace::at(file.join("inside")).check_usable().is_err());
-        assert!(Workspace::at(dir.path().join("new/deeper")).check_usable().is_ok());
+        assert!(Workspace::at(dir.path().join("new/deeper"))
+            .check_usable()
+            .is_ok());
     }
 }

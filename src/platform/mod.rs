@@ -14,6 +14,46 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::system::System;
+use crate::workspace::Workspace;
+
+/// Detect every fact, probes in parallel, each bounded in time.
+/// (Placeholder until the doctor's detection lands: only the workspace is known.)
+pub fn detect(sys: &System, ws: &Workspace) -> Facts {
+    let _ = sys;
+    Facts {
+        os: Os::Other,
+        os_version: None,
+        os_build: None,
+        arch: None,
+        process_arch: None,
+        apple_silicon: false,
+        rosetta: None,
+        chip: None,
+        memory_bytes: None,
+        cpu_cores: None,
+        xcode_clt: None,
+        homebrew: None,
+        git: None,
+        python: None,
+        conda: None,
+        workspace: WorkspaceFacts {
+            root: ws.root().to_path_buf(),
+            exists: ws.root().is_dir(),
+            blocked: ws.check_usable().err().map(|e| e.to_string()),
+            missing_folders: Vec::new(),
+            has_requirements: ws.requirements().is_file(),
+            has_manifest: ws.manifest().is_file(),
+        },
+        env: None,
+        torch: None,
+        gpus: Vec::new(),
+        disk_free_bytes: None,
+        torch_env_vars: Vec::new(),
+        problems: Vec::new(),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Os {

@@ -110,7 +110,9 @@ impl Printer {
 
     /// A warning on stderr (shown even under --quiet, never mixed into --json stdout).
     pub fn warn(&self, text: impl Display) {
-        let label = self.err_style(Style::new().yellow().bold()).apply_to("warning:");
+        let label = self
+            .err_style(Style::new().yellow().bold())
+            .apply_to("warning:");
         eprintln!("{label} {text}");
     }
 
@@ -140,19 +142,29 @@ impl Printer {
     }
 
     pub fn green(&self, text: impl Display) -> String {
-        self.out_style(Style::new().green()).apply_to(text).to_string()
+        self.out_style(Style::new().green())
+            .apply_to(text)
+            .to_string()
     }
     pub fn yellow(&self, text: impl Display) -> String {
-        self.out_style(Style::new().yellow()).apply_to(text).to_string()
+        self.out_style(Style::new().yellow())
+            .apply_to(text)
+            .to_string()
     }
     pub fn red(&self, text: impl Display) -> String {
-        self.out_style(Style::new().red()).apply_to(text).to_string()
+        self.out_style(Style::new().red())
+            .apply_to(text)
+            .to_string()
     }
     pub fn bold(&self, text: impl Display) -> String {
-        self.out_style(Style::new().bold()).apply_to(text).to_string()
+        self.out_style(Style::new().bold())
+            .apply_to(text)
+            .to_string()
     }
     pub fn dim(&self, text: impl Display) -> String {
-        self.out_style(Style::new().dim()).apply_to(text).to_string()
+        self.out_style(Style::new().dim())
+            .apply_to(text)
+            .to_string()
     }
 
     /// A progress bar of `len` steps on stderr; hidden where progress is not shown.

@@ -73,7 +73,9 @@ impl Prompter {
 
 fn prompt_error(e: dialoguer::Error) -> Error {
     match e {
-        dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => Error::Cancelled,
+        dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+            Error::Cancelled
+        }
         dialoguer::Error::IO(io) => Error::failed(format!("cannot read the answer: {io}")),
     }
 }

@@ -22,13 +22,18 @@ pub struct TestContext {
 
 /// The repository's `tests/fixtures` folder.
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
 }
 
 impl TestContext {
     /// A context with an empty HOME and the system PATH only.
     pub fn new() -> TestContext {
-        let temp = tempfile::Builder::new().prefix("ttm-test").tempdir().unwrap();
+        let temp = tempfile::Builder::new()
+            .prefix("ttm-test")
+            .tempdir()
+            .unwrap();
         let home = temp.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
         TestContext {
@@ -124,8 +129,14 @@ impl TestContext {
                 regex_escape(&fixtures_dir().display().to_string()),
                 "[FIXTURES]".to_owned(),
             ),
-            (r"\b\d+(\.\d+)?\s?(ms|s|µs)\b".to_owned(), "[TIME]".to_owned()),
-            (regex_escape(env!("CARGO_PKG_VERSION")), "[VERSION]".to_owned()),
+            (
+                r"\b\d+(\.\d+)?\s?(ms|s|µs)\b".to_owned(),
+                "[TIME]".to_owned(),
+            ),
+            (
+                regex_escape(env!("CARGO_PKG_VERSION")),
+                "[VERSION]".to_owned(),
+            ),
         ]
     }
 }

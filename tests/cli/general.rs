@@ -10,7 +10,14 @@ fn version_and_help() {
     assert_eq!(out.trim(), format!("ttm {}", env!("CARGO_PKG_VERSION")));
     let (code, out, _) = output(&mut ctx.ttm(["help"]));
     assert_eq!(code, 0);
-    for cmd in ["doctor", "setup", "selftest", "bench", "scaffold", "completions"] {
+    for cmd in [
+        "doctor",
+        "setup",
+        "selftest",
+        "bench",
+        "scaffold",
+        "completions",
+    ] {
         assert!(out.contains(cmd), "help lacks {cmd}:\n{out}");
     }
 }
