@@ -25,7 +25,7 @@ use burn::backend::{Autodiff, Candle};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
 
-use super::worker::{run_on_worker, JobError};
+use super::worker::{run_on_worker, with_quiet_panics, JobError};
 use super::{BackendKind, DeviceKind, Target};
 
 /// How long a backend may take to initialise and run its first kernel.
@@ -122,7 +122,9 @@ pub fn probe(target: Target) -> Probe {
     {
         return known.clone();
     }
-    let result = match run_on_worker(Some(PROBE_BOUND), move || probe_on_worker(target)) {
+    let outcome =
+        with_quiet_panics(|| run_on_worker(Some(PROBE_BOUND), move || probe_on_worker(target)));
+    let result = match outcome {
         Ok(r) => r,
         Err(JobError::TimedOut(d)) => Err(format!(
             "initialisation did not finish within {} s",
@@ -234,6 +236,7 @@ pub fn explain_failure(target: Target, message: &str) -> String {
     if target.device == DeviceKind::Metal && m.contains("no possible adapter") {
         return "no Metal device".into();
     }
+    // The first recorded panic is the root cause; later ones are its echoes.
     let first = message.lines().next().unwrap_or("").trim();
     let mut short: String = first.chars().take(200).collect();
     if short.len() < first.len() {

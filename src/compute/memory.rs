@@ -9,18 +9,21 @@ use crate::system::{Cmd, System};
 
 /// Bytes the host can give: MemAvailable on Linux, the physical memory on macOS.
 pub fn host_available_bytes(sys: &System) -> Option<u64> {
-    if let Some(text) = sys.read_optional(Path::new("/proc/meminfo")).ok().flatten() {
-        if let Some(b) = parse_meminfo_available(&String::from_utf8_lossy(&text)) {
-            return Some(b);
+    // Only macOS answers hw.memsize; Linux's sysctl fails on it.
+    if let Ok(out) = sys.run(&Cmd::new("sysctl").args(["-n", "hw.memsize"])) {
+        if let Some(bytes) = out
+            .success()
+            .then(|| out.stdout_text().trim().parse().ok())
+            .flatten()
+        {
+            return Some(bytes);
         }
     }
-    let out = sys
-        .run(&Cmd::new("sysctl").args(["-n", "hw.memsize"]))
-        .ok()?;
-    if !out.success() {
-        return None;
-    }
-    out.stdout_text().trim().parse().ok()
+    let text = sys
+        .read_optional(Path::new("/proc/meminfo"))
+        .ok()
+        .flatten()?;
+    parse_meminfo_available(&String::from_utf8_lossy(&text))
 }
 
 /// `MemAvailable:   12345678 kB` → bytes.

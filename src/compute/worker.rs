@@ -9,6 +9,7 @@
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Mutex, Once};
 use std::time::Duration;
@@ -39,8 +40,28 @@ impl std::fmt::Display for JobError {
 }
 
 static WORKER: Mutex<Option<Sender<Job>>> = Mutex::new(None);
-static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+/// Panic messages recorded since the last job's reply, oldest first.
+static PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// While above zero, panics on every thread are recorded, not printed: GPU
+/// runtimes start their own threads (CubeCL's device server), and a missing
+/// driver panics there first.
+static QUIET: AtomicUsize = AtomicUsize::new(0);
 static HOOK: Once = Once::new();
+
+/// Run `f` (which waits on the worker) with every thread's panics recorded
+/// instead of printed: for probing backends, where panics are expected.
+pub fn with_quiet_panics<T>(f: impl FnOnce() -> T) -> T {
+    install_quiet_panic_hook();
+    struct Loud;
+    impl Drop for Loud {
+        fn drop(&mut self) {
+            QUIET.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    QUIET.fetch_add(1, Ordering::SeqCst);
+    let _loud = Loud;
+    f()
+}
 
 /// Run `job` on the compute thread and wait for it, at most `bound` if given.
 pub fn run_on_worker<T, F>(bound: Option<Duration>, job: F) -> Result<T, JobError>
@@ -107,13 +128,18 @@ fn install_quiet_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if std::thread::current().name() == Some(WORKER_NAME) {
+            let quiet = QUIET.load(Ordering::SeqCst) > 0
+                || std::thread::current().name() == Some(WORKER_NAME);
+            if quiet {
                 let message = payload_text(info.payload()).unwrap_or_else(|| "panic".into());
                 let located = match info.location() {
                     Some(l) => format!("{message} (at {}:{})", l.file(), l.line()),
                     None => message,
                 };
-                *LAST_PANIC.lock().unwrap_or_else(|p| p.into_inner()) = Some(located);
+                PANICS
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(located);
             } else {
                 previous(info);
             }
@@ -128,11 +154,16 @@ fn payload_text(payload: &(dyn Any + Send)) -> Option<String> {
         .or_else(|| payload.downcast_ref::<String>().cloned())
 }
 
+/// Every panic recorded for this job, the first (the root cause) first:
+/// "Unable to … load \"cuda\" …; called `unwrap()` on … RecvError".
 fn panic_message(payload: Box<dyn Any + Send>) -> String {
-    let recorded = LAST_PANIC.lock().unwrap_or_else(|p| p.into_inner()).take();
-    recorded
-        .or_else(|| payload_text(payload.as_ref()))
-        .unwrap_or_else(|| "panic without a message".into())
+    let recorded: Vec<String> =
+        std::mem::take(&mut *PANICS.lock().unwrap_or_else(|p| p.into_inner()));
+    if recorded.is_empty() {
+        payload_text(payload.as_ref()).unwrap_or_else(|| "panic without a message".into())
+    } else {
+        recorded.join("\n")
+    }
 }
 
 #[cfg(test)]
