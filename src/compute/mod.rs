@@ -1,1 +1,238 @@
-//! All Burn code: backends, device discovery, the self-test and the bench workloads.
+//! All Burn code: which (device, backend) pairs exist and work here, the
+//! self-test's training and matmul checks, and the bench workloads.
+//!
+//! Everything Burn runs on one long-lived thread ([`worker`]): Burn 0.21 keeps
+//! a memory pool per OS thread. Backends are chosen in [`backends`], the only
+//! file that names concrete Burn backend types, so that moving off Burn 0.21
+//! (which upstream replaced with a rewrite in 0.22) touches one module.
+//!
+//! - CPU: burn-candle.
+//! - NVIDIA: CubeCL `cuda` (needs libcuda, libnvrtc and the CUDA headers at run time, nothing at build time).
+//! - Vulkan: CubeCL through wgpu, elsewhere than macOS.
+//! - Apple Silicon: CubeCL `metal` (wgpu + MSL), and candle's Metal as `--backend candle`.
+
+pub mod backends;
+pub mod bench;
+pub mod matmul;
+pub mod memory;
+pub mod rng;
+pub mod training;
+pub mod worker;
+
+use std::fmt;
+
+use crate::system::{Cmd, System};
+
+/// A kind of compute device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceKind {
+    Cpu,
+    Metal,
+    Cuda,
+    Vulkan,
+}
+
+impl DeviceKind {
+    pub const ALL: [DeviceKind; 4] = [
+        DeviceKind::Cpu,
+        DeviceKind::Metal,
+        DeviceKind::Cuda,
+        DeviceKind::Vulkan,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::Cpu => "cpu",
+            DeviceKind::Metal => "metal",
+            DeviceKind::Cuda => "cuda",
+            DeviceKind::Vulkan => "vulkan",
+        }
+    }
+
+    /// How people write it: "CPU", "Metal", "CUDA", "Vulkan".
+    pub fn title(self) -> &'static str {
+        match self {
+            DeviceKind::Cpu => "CPU",
+            DeviceKind::Metal => "Metal",
+            DeviceKind::Cuda => "CUDA",
+            DeviceKind::Vulkan => "Vulkan",
+        }
+    }
+}
+
+impl fmt::Display for DeviceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A Burn backend family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    Candle,
+    Cubecl,
+}
+
+impl BackendKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Candle => "candle",
+            BackendKind::Cubecl => "cubecl",
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One (device, backend) pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub device: DeviceKind,
+    pub backend: BackendKind,
+}
+
+impl Target {
+    pub const CPU: Target = Target {
+        device: DeviceKind::Cpu,
+        backend: BackendKind::Candle,
+    };
+
+    pub fn new(device: DeviceKind, backend: BackendKind) -> Target {
+        Target { device, backend }
+    }
+}
+
+impl fmt::Display for Target {
+    /// "cuda (cubecl)"
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.device, self.backend)
+    }
+}
+
+/// A pair this binary has, and whether it works on this machine.
+#[derive(Clone, Debug)]
+pub struct Discovered {
+    pub target: Target,
+    /// The device's name: "NVIDIA H100 80GB HBM3", "Apple M2 Pro", the CPU model.
+    pub name: Option<String>,
+    pub available: bool,
+    /// Why not, when not available: "libcuda not found (no NVIDIA driver)".
+    pub reason: Option<String>,
+}
+
+/// Every pair this binary has, best first, each probed (once per process).
+pub fn discover(sys: &System) -> Vec<Discovered> {
+    backends::compiled_targets()
+        .into_iter()
+        .map(|t| discover_one(sys, t))
+        .collect()
+}
+
+/// Probe one pair (it must be in this build; others come back unavailable).
+pub fn discover_one(sys: &System, target: Target) -> Discovered {
+    if !backends::compiled_targets().contains(&target) {
+        return Discovered {
+            target,
+            name: None,
+            available: false,
+            reason: Some(format!("{target} is not in this build")),
+        };
+    }
+    match backends::probe(target) {
+        Ok(adapter) => Discovered {
+            target,
+            name: adapter.or_else(|| device_name(sys, target.device)),
+            available: true,
+            reason: None,
+        },
+        Err(reason) => Discovered {
+            target,
+            name: None,
+            available: false,
+            reason: Some(reason),
+        },
+    }
+}
+
+/// The device's name from the system's own tools, where the backend cannot tell.
+fn device_name(sys: &System, device: DeviceKind) -> Option<String> {
+    match device {
+        DeviceKind::Cpu => cpu_model(sys),
+        DeviceKind::Cuda => {
+            let out = sys
+                .run(&Cmd::new("nvidia-smi").args(["--query-gpu=name", "--format=csv,noheader"]))
+                .ok()?;
+            out.success()
+                .then(|| {
+                    out.stdout_text()
+                        .lines()
+                        .next()
+                        .map(|l| l.trim().to_owned())
+                })
+                .flatten()
+                .filter(|n| !n.is_empty())
+        }
+        DeviceKind::Metal => {
+            let out = sys
+                .run(&Cmd::new("sysctl").args(["-n", "machdep.cpu.brand_string"]))
+                .ok()?;
+            out.success()
+                .then(|| out.stdout_text().trim().to_owned())
+                .filter(|n| !n.is_empty())
+        }
+        DeviceKind::Vulkan => None,
+    }
+}
+
+/// "Apple M2 Pro" (sysctl on macOS) or /proc/cpuinfo's "model name" on Linux.
+pub fn cpu_model(sys: &System) -> Option<String> {
+    if let Ok(out) = sys.run(&Cmd::new("sysctl").args(["-n", "machdep.cpu.brand_string"])) {
+        let text = out.stdout_text();
+        if out.success() && !text.trim().is_empty() {
+            return Some(text.trim().to_owned());
+        }
+    }
+    let info = sys
+        .read_optional(std::path::Path::new("/proc/cpuinfo"))
+        .ok()??;
+    parse_cpuinfo_model(&String::from_utf8_lossy(&info))
+}
+
+/// The first "model name" line of /proc/cpuinfo.
+pub fn parse_cpuinfo_model(text: &str) -> Option<String> {
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim() == "model name")
+        .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_json_forms_agree() {
+        for d in DeviceKind::ALL {
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+        }
+        assert_eq!(serde_json::to_value(BackendKind::Cubecl).unwrap(), "cubecl");
+        assert_eq!(Target::CPU.to_string(), "cpu (candle)");
+    }
+
+    #[test]
+    fn cpuinfo_model_is_read() {
+        let text = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R)  Platinum 8375C CPU @ 2.90GHz\n";
+        assert_eq!(
+            parse_cpuinfo_model(text).as_deref(),
+            Some("Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz")
+        );
+        assert_eq!(parse_cpuinfo_model("garbage"), None);
+    }
+}
