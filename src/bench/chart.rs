@@ -1,0 +1,252 @@
+//! The SVG bar chart (`--plot FILE.svg`): one bar per platform, device and
+//! engine, in two panels that both read "longer is faster" — matmul
+//! GFLOP/s and train steps per second — on log scales, since a CPU and an
+//! H100 differ by a factor of a hundred. Burn, PyTorch and the book's rows
+//! have their own colours; every bar carries its number.
+//!
+//! Drawn in memory with plotters' SVG backend, then written atomically.
+
+use std::path::Path;
+
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::results::{device_title, Framework};
+use super::table::{rate, CompareRow};
+use crate::error::{Error, Result};
+use crate::system::System;
+
+const WIDTH: u32 = 1280;
+const ROW_HEIGHT: u32 = 30;
+const LABEL_WIDTH: u32 = 380;
+const BURN: RGBColor = RGBColor(230, 120, 30);
+const TORCH: RGBColor = RGBColor(60, 110, 200);
+const BOOK: RGBColor = RGBColor(165, 165, 165);
+
+/// One bar pair: a row of the book-layout table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartRow {
+    pub label: String,
+    pub framework: Framework,
+    pub book: bool,
+    pub matmul_gflops: Option<f64>,
+    pub train_steps_per_s: Option<f64>,
+}
+
+impl ChartRow {
+    pub fn from_compare(r: &CompareRow) -> ChartRow {
+        let device = if r.book {
+            if r.device == "cpu" { "CPU" } else { "GPU" }.to_owned()
+        } else {
+            device_title(&r.device)
+        };
+        let mut label = format!("{} · {device} · {}", r.platform, r.engine);
+        if label.chars().count() > 58 {
+            label = label.chars().take(57).collect::<String>() + "…";
+        }
+        ChartRow {
+            label,
+            framework: r.framework,
+            book: r.book,
+            matmul_gflops: r.matmul_gflops.filter(|g| *g > 0.0),
+            train_steps_per_s: r.train_step_s.filter(|s| *s > 0.0).map(|s| 1.0 / s),
+        }
+    }
+
+    fn color(&self) -> RGBColor {
+        match (self.book, self.framework) {
+            (true, _) => BOOK,
+            (false, Framework::Burn) => BURN,
+            (false, Framework::Torch) => TORCH,
+        }
+    }
+}
+
+/// The chart as SVG text.
+pub fn render_svg(title: &str, rows: &[ChartRow]) -> std::result::Result<String, String> {
+    let rows: Vec<&ChartRow> = rows
+        .iter()
+        .filter(|r| r.matmul_gflops.is_some() || r.train_steps_per_s.is_some())
+        .collect();
+    if rows.is_empty() {
+        return Err("there is nothing to draw: no row has a time".to_owned());
+    }
+    let height = 150 + ROW_HEIGHT * rows.len() as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (head, body) = root.split_vertically(64);
+        draw_head(&head, title)?;
+        let (left, right) = body.split_horizontally(LABEL_WIDTH + (WIDTH - LABEL_WIDTH) / 2);
+        draw_panel(
+            &left,
+            "MatMul, GFLOP/s (log scale; longer is faster)",
+            &rows,
+            |r| r.matmul_gflops,
+            LABEL_WIDTH,
+        )?;
+        draw_panel(
+            &right,
+            "Train steps per second (log scale; longer is faster)",
+            &rows,
+            |r| r.train_steps_per_s,
+            8,
+        )?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// Draw and write `path` (atomically).
+pub fn write_svg(sys: &System, path: &Path, title: &str, rows: &[ChartRow]) -> Result<()> {
+    let svg = render_svg(title, rows).map_err(|e| Error::failed(format!("cannot draw {}: {e}", path.display())))?;
+    sys.write_atomic(path, svg.as_bytes())
+}
+
+fn draw_head<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) -> std::result::Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    area.draw(&Text::new(title.to_owned(), (16, 12), ("sans-serif", 20).into_font()))
+        .map_err(err)?;
+    let mut x = 16;
+    for (name, color) in [("Burn", BURN), ("PyTorch", TORCH), ("the book (PyTorch, as printed)", BOOK)] {
+        area.draw(&Rectangle::new([(x, 42), (x + 14, 56)], color.filled()))
+            .map_err(err)?;
+        area.draw(&Text::new(name.to_owned(), (x + 20, 42), ("sans-serif", 14).into_font()))
+            .map_err(err)?;
+        x += 40 + 8 * name.len() as i32;
+    }
+    Ok(())
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    caption: &str,
+    rows: &[&ChartRow],
+    value: impl Fn(&ChartRow) -> Option<f64>,
+    label_width: u32,
+) -> std::result::Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let values: Vec<f64> = rows.iter().filter_map(|r| value(r)).collect();
+    let (lo, hi) = log_bounds(&values);
+    let n = rows.len();
+    let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 15).into_font())
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(label_width)
+        .build_cartesian_2d((lo..hi).log_scale(), (0..n).into_segmented())
+        .map_err(err)?;
+    let show_labels = label_width > 40;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(i) if show_labels && *i < n => labels[n - 1 - *i].clone(),
+            _ => String::new(),
+        })
+        .x_label_formatter(&|x: &f64| rate(*x))
+        .label_style(("sans-serif", 12).into_font())
+        .draw()
+        .map_err(err)?;
+    for (i, row) in rows.iter().enumerate() {
+        let Some(v) = value(row) else { continue };
+        let slot = n - 1 - i;
+        let mut bar = Rectangle::new(
+            [(lo, SegmentValue::Exact(slot)), (v, SegmentValue::Exact(slot + 1))],
+            row.color().filled(),
+        );
+        bar.set_margin(4, 4, 0, 0);
+        chart.draw_series(std::iter::once(bar)).map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!(" {}", rate(v)),
+                (v, SegmentValue::CenterOf(slot)),
+                TextStyle::from(("sans-serif", 12).into_font()).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Left,
+                    plotters::style::text_anchor::VPos::Center,
+                )),
+            )))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Powers of ten around the values, with room after the largest for its label.
+pub fn log_bounds(values: &[f64]) -> (f64, f64) {
+    let positive: Vec<f64> = values.iter().copied().filter(|v| *v > 0.0 && v.is_finite()).collect();
+    if positive.is_empty() {
+        return (1.0, 10.0);
+    }
+    let min = positive.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = positive.iter().copied().fold(0.0, f64::max);
+    let lo = 10f64.powf(min.log10().floor());
+    let hi = 10f64.powf((max * 4.0).log10().ceil());
+    (lo, hi.max(lo * 10.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::table::book_rows;
+
+    /// Tags open and close in order; text holds no bare `<` or `&`.
+    pub fn assert_well_formed(svg: &str) {
+        let mut stack: Vec<String> = Vec::new();
+        let mut rest = svg;
+        while let Some(start) = rest.find('<') {
+            let text = &rest[..start];
+            assert!(!text.contains('>'), "stray '>' in text: {text}");
+            for (i, _) in text.match_indices('&') {
+                let entity = &text[i..];
+                assert!(
+                    ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#"].iter().any(|e| entity.starts_with(e)),
+                    "bare '&' in text: {text}"
+                );
+            }
+            let end = rest[start..].find('>').expect("unclosed tag") + start;
+            let tag = &rest[start + 1..end];
+            if tag.starts_with('?') || tag.starts_with('!') {
+            } else if let Some(name) = tag.strip_prefix('/') {
+                assert_eq!(stack.pop().as_deref(), Some(name.trim()), "mismatched </{name}>");
+            } else if !tag.ends_with('/') {
+                let name = tag.split_whitespace().next().unwrap_or("").to_owned();
+                stack.push(name);
+            }
+            rest = &rest[end + 1..];
+        }
+        assert!(stack.is_empty(), "unclosed: {stack:?}");
+    }
+
+    #[test]
+    fn the_books_rows_draw_as_a_well_formed_svg() {
+        let rows: Vec<ChartRow> = book_rows().iter().map(ChartRow::from_compare).collect();
+        let svg = render_svg("ttm bench & the book", &rows).unwrap();
+        assert!(svg.trim_start().starts_with("<svg") || svg.starts_with("<?xml"), "{}", &svg[..80]);
+        assert_well_formed(&svg);
+        assert!(svg.contains("the book: Ubuntu (CUDA GPU)"), "labels are drawn");
+        assert_eq!(svg.matches("fill=\"#A5A5A5\"").count() >= 8, true, "eight grey bars");
+    }
+
+    #[test]
+    fn nothing_to_draw_is_an_error() {
+        let row = ChartRow {
+            label: "x".into(),
+            framework: Framework::Burn,
+            book: false,
+            matmul_gflops: None,
+            train_steps_per_s: None,
+        };
+        assert!(render_svg("t", &[row]).is_err());
+    }
+
+    #[test]
+    fn bounds_are_powers_of_ten() {
+        assert_eq!(log_bounds(&[181.0, 45000.0]), (100.0, 1e6));
+        assert_eq!(log_bounds(&[]), (1.0, 10.0));
+        assert_eq!(log_bounds(&[5.0]), (1.0, 100.0));
+    }
+}

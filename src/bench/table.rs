@@ -1,0 +1,430 @@
+//! The tables people read: one machine's results in detail (`ttm bench`),
+//! and the cross-machine table in the layout of the book's section 3.7
+//! (Platform, Device, MatMul, Train Step, Relative Speed), which `ttm bench`
+//! also prints with the book's rows beside this machine's, and
+//! `ttm bench compare` prints for saved files.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::reference::{BOOK_MATMUL_SIZE, BOOK_ROWS};
+use super::results::{device_title, BenchDoc, Framework, Workload};
+use super::stats::{gflops, matmul_flops, speedup};
+
+/// Plain columns, padded; numbers right-aligned.
+#[derive(Debug, Clone, Default)]
+pub struct TextTable {
+    pub headers: Vec<String>,
+    pub right_aligned: Vec<bool>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl TextTable {
+    pub fn new(headers: &[(&str, bool)]) -> TextTable {
+        TextTable {
+            headers: headers.iter().map(|(h, _)| (*h).to_owned()).collect(),
+            right_aligned: headers.iter().map(|(_, r)| *r).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<String>) {
+        self.rows.push(row);
+    }
+
+    pub fn render(&self) -> String {
+        let width = |s: &str| s.chars().count();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| width(h)).collect();
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate() {
+                if i < widths.len() {
+                    widths[i] = widths[i].max(width(cell));
+                }
+            }
+        }
+        let line = |cells: &[String]| -> String {
+            let mut out = String::new();
+            for (i, w) in widths.iter().enumerate() {
+                let cell = cells.get(i).map(String::as_str).unwrap_or("");
+                let pad = " ".repeat(w - width(cell).min(*w));
+                if i > 0 {
+                    out.push_str("  ");
+                }
+                if self.right_aligned.get(i).copied().unwrap_or(false) {
+                    out.push_str(&pad);
+                    out.push_str(cell);
+                } else {
+                    out.push_str(cell);
+                    out.push_str(&pad);
+                }
+            }
+            out.trim_end().to_owned()
+        };
+        let mut out = vec![line(&self.headers)];
+        out.extend(self.rows.iter().map(|r| line(r)));
+        out.join("\n")
+    }
+}
+
+/// "0.41 ms", "92.3 ms", "1.378 s", "52.0 µs"
+pub fn seconds(s: f64) -> String {
+    if !s.is_finite() {
+        "—".to_owned()
+    } else if s >= 1.0 {
+        format!("{s:.3} s")
+    } else if s >= 1e-3 {
+        format!("{:.3} ms", s * 1e3)
+    } else {
+        format!("{:.1} µs", s * 1e6)
+    }
+}
+
+/// "11×", "2.3×", "0.82×"
+pub fn times(x: f64) -> String {
+    if x >= 10.0 {
+        format!("{x:.0}×")
+    } else if x >= 1.0 {
+        format!("{x:.1}×")
+    } else {
+        format!("{x:.2}×")
+    }
+}
+
+/// "45 231", "181", "3.2": a rate people can read at a glance.
+pub fn rate(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// One machine's rows in full: Burn and PyTorch side by side per device.
+pub fn detail_table(doc: &BenchDoc) -> TextTable {
+    let mut t = TextTable::new(&[
+        ("Device", false),
+        ("Engine", false),
+        ("Workload", false),
+        ("Median", true),
+        ("Min … max", true),
+        ("First call", true),
+        ("GFLOP/s", true),
+        ("Precision", false),
+        ("vs CPU", true),
+        ("Burn vs PyTorch", true),
+    ]);
+    for row in ordered(doc) {
+        let workload = match row.workload {
+            Workload::Matmul => format!("MatMul {0}×{0}", row.size),
+            Workload::TrainStep => format!("Train step ×{}", row.size),
+        };
+        let vs_torch = match row.framework {
+            Framework::Burn => doc
+                .comparisons
+                .iter()
+                .find(|c| {
+                    c.device == row.hardware()
+                        && c.workload == row.workload
+                        && c.burn_backend == row.backend
+                })
+                .map(|c| times(c.burn_speed_vs_torch))
+                .unwrap_or_default(),
+            Framework::Torch => String::new(),
+        };
+        t.push(vec![
+            row.device_title(),
+            row.engine(),
+            workload,
+            seconds(row.median_s),
+            format!("{} … {}", seconds(row.min_s), seconds(row.max_s)),
+            seconds(row.first_s),
+            rate(row.gflops),
+            row.precision.clone(),
+            row.speedup_vs_cpu.map(times).unwrap_or_default(),
+            vs_torch,
+        ]);
+    }
+    t
+}
+
+/// The rows in reading order: CPU first (the book's order), then each GPU;
+/// on a device, Burn before PyTorch; matmul before the train step.
+fn ordered(doc: &BenchDoc) -> Vec<&super::BenchRow> {
+    let mut rows: Vec<&super::BenchRow> = doc.results.iter().collect();
+    rows.sort_by_key(|r| {
+        (
+            hardware_rank(r.hardware()),
+            r.framework == Framework::Torch,
+            r.backend.clone(),
+            r.workload == Workload::TrainStep,
+        )
+    });
+    rows
+}
+
+fn hardware_rank(hardware: &str) -> usize {
+    ["cpu", "cuda", "metal", "vulkan"]
+        .iter()
+        .position(|h| *h == hardware)
+        .unwrap_or(9)
+}
+
+/// One line of the book-layout table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompareRow {
+    pub platform: String,
+    /// "cpu", "cuda", "metal", "mps", …
+    pub device: String,
+    /// "Burn cubecl", "PyTorch"
+    pub engine: String,
+    pub framework: Framework,
+    pub backend: String,
+    pub matmul_s: Option<f64>,
+    pub matmul_size: Option<usize>,
+    pub matmul_gflops: Option<f64>,
+    pub train_step_s: Option<f64>,
+    /// The train step (or, without one, the matmul) against the same
+    /// platform's and framework's CPU, as the book's "Relative Speed".
+    pub relative_speed: Option<f64>,
+    /// A row from the book, not measured by ttm.
+    pub book: bool,
+}
+
+/// A platform's label from its facts: "macOS 14.5, Apple M1 Max", "Ubuntu 22.04.4 LTS, NVIDIA H100 80GB HBM3".
+pub fn platform_label(machine: &Value, fallback: &str) -> String {
+    let text = |k: &str| {
+        machine
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .filter(|s| !s.is_empty())
+    };
+    let os = match (text("os").as_deref(), text("os_version")) {
+        (Some("macos"), Some(v)) => Some(format!("macOS {v}")),
+        (Some("macos"), None) => Some("macOS".to_owned()),
+        (Some("linux"), Some(v)) => Some(v),
+        (Some("linux"), None) => Some("Linux".to_owned()),
+        _ => None,
+    };
+    let gpu = machine
+        .get("gpus")
+        .and_then(|g| g.get(0))
+        .and_then(|g| g.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let apple = machine.get("apple_silicon").and_then(Value::as_bool) == Some(true);
+    let hardware = match (text("chip"), gpu) {
+        (Some(chip), _) if apple => Some(chip),
+        (_, Some(gpu)) => Some(gpu),
+        (chip, None) => chip,
+    };
+    match (os, hardware) {
+        (Some(os), Some(hw)) => format!("{os}, {hw}"),
+        (Some(os), None) => format!("{os} ({fallback})"),
+        (None, Some(hw)) => hw,
+        (None, None) => fallback.to_owned(),
+    }
+}
+
+/// The book-layout rows of one saved (or just measured) document.
+pub fn compare_rows(platform: &str, doc: &BenchDoc) -> Vec<CompareRow> {
+    let mut engines: Vec<(Framework, String, String)> = Vec::new();
+    for row in ordered(doc) {
+        let key = (row.framework, row.backend.clone(), row.device.clone());
+        if !engines.contains(&key) {
+            engines.push(key);
+        }
+    }
+    let median = |f: Framework, b: &str, d: &str, w: Workload| {
+        doc.results
+            .iter()
+            .find(|r| r.framework == f && r.backend == b && r.device == d && r.workload == w)
+    };
+    engines
+        .into_iter()
+        .map(|(framework, backend, device)| {
+            let matmul = median(framework, &backend, &device, Workload::Matmul);
+            let train = median(framework, &backend, &device, Workload::TrainStep);
+            let cpu_backend = doc
+                .results
+                .iter()
+                .find(|r| r.framework == framework && r.on_cpu())
+                .map(|r| r.backend.clone());
+            let relative = if device == "cpu" {
+                None
+            } else {
+                cpu_backend.and_then(|cb| {
+                    let cpu_train = median(framework, &cb, "cpu", Workload::TrainStep);
+                    let cpu_matmul = median(framework, &cb, "cpu", Workload::Matmul);
+                    match (cpu_train, train, cpu_matmul, matmul) {
+                        (Some(c), Some(t), _, _) => speedup(c.median_s, t.median_s),
+                        (_, _, Some(c), Some(m)) if c.size == m.size => {
+                            speedup(c.median_s, m.median_s)
+                        }
+                        _ => None,
+                    }
+                })
+            };
+            CompareRow {
+                platform: platform.to_owned(),
+                engine: match framework {
+                    Framework::Burn => format!("Burn {backend}"),
+                    Framework::Torch => "PyTorch".to_owned(),
+                },
+                device,
+                framework,
+                backend,
+                matmul_s: matmul.map(|m| m.median_s),
+                matmul_size: matmul.map(|m| m.size),
+                matmul_gflops: matmul.map(|m| m.gflops),
+                train_step_s: train.map(|t| t.median_s),
+                relative_speed: relative,
+                book: false,
+            }
+        })
+        .collect()
+}
+
+/// The book's four rows, in the same shape.
+pub fn book_rows() -> Vec<CompareRow> {
+    BOOK_ROWS
+        .iter()
+        .map(|b| CompareRow {
+            platform: format!("the book: {}", b.platform),
+            device: b.hardware.to_owned(),
+            engine: "PyTorch".to_owned(),
+            framework: Framework::Torch,
+            backend: "torch".to_owned(),
+            matmul_s: Some(b.matmul_s),
+            matmul_size: Some(BOOK_MATMUL_SIZE),
+            matmul_gflops: Some(gflops(matmul_flops(BOOK_MATMUL_SIZE), b.matmul_s)),
+            train_step_s: Some(b.train_step_s),
+            relative_speed: b.relative_speed(),
+            book: true,
+        })
+        .collect()
+}
+
+/// The section 3.7 layout: Platform, Device, MatMul (s), Train Step (s), Relative Speed.
+pub fn compare_table(rows: &[CompareRow]) -> TextTable {
+    let mut t = TextTable::new(&[
+        ("Platform", false),
+        ("Device", false),
+        ("MatMul (s)", true),
+        ("Train Step (s)", true),
+        ("Relative Speed", false),
+    ]);
+    for r in rows {
+        let device = if r.book {
+            let gpu = r.device != "cpu";
+            format!("{} · PyTorch", if gpu { "GPU" } else { "CPU" })
+        } else {
+            format!("{} · {}", device_title(&r.device), r.engine)
+        };
+        let matmul = match (r.matmul_s, r.matmul_size) {
+            (Some(s), Some(n)) if n != BOOK_MATMUL_SIZE => format!("{s:.4} (N={n})"),
+            (Some(s), _) => format!("{s:.4}"),
+            _ => "—".to_owned(),
+        };
+        let relative = match r.relative_speed {
+            None => "—".to_owned(),
+            Some(x) if x >= 1.0 => format!("≈{} faster", times(x)),
+            Some(x) => format!("≈{} (slower)", times(x)),
+        };
+        t.push(vec![
+            r.platform.clone(),
+            device,
+            matmul,
+            r.train_step_s
+                .map(|s| format!("{s:.4}"))
+                .unwrap_or_else(|| "—".to_owned()),
+            relative,
+        ]);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::results::BenchRow;
+    use crate::bench::stats::Summary;
+    use serde_json::json;
+
+    fn row(f: Framework, b: &str, d: &str, w: Workload, size: usize, median: f64) -> BenchRow {
+        let s = Summary::of(median, &[median], 1e9).unwrap();
+        BenchRow::new(f, b, d, w, size, s, vec![median], "fp32", None)
+    }
+
+    #[test]
+    fn columns_line_up() {
+        let mut t = TextTable::new(&[("Name", false), ("Value", true)]);
+        t.push(vec!["a".into(), "1".into()]);
+        t.push(vec!["longer name".into(), "12345".into()]);
+        assert_eq!(
+            t.render(),
+            "Name         Value\na                1\nlonger name  12345"
+        );
+    }
+
+    #[test]
+    fn units_read_well() {
+        assert_eq!(seconds(1.378), "1.378 s");
+        assert_eq!(seconds(0.0031), "3.100 ms");
+        assert_eq!(seconds(0.000052), "52.0 µs");
+        assert_eq!(times(11.28), "11×");
+        assert_eq!(times(2.345), "2.3×");
+        assert_eq!(times(0.8234), "0.82×");
+    }
+
+    #[test]
+    fn book_layout_has_the_books_relative_speeds() {
+        let text = compare_table(&book_rows()).render();
+        assert!(text.starts_with("Platform"), "{text}");
+        assert!(text.contains("the book: Ubuntu (CUDA GPU)"), "{text}");
+        assert!(text.contains("≈11× faster"), "{text}");
+        assert!(text.contains("≈6.3× faster"), "{text}");
+        assert!(text.contains("1.3780"), "{text}");
+    }
+
+    #[test]
+    fn relative_speed_is_against_the_same_frameworks_cpu() {
+        let doc = BenchDoc::new(
+            json!({}),
+            "",
+            vec![
+                row(Framework::Burn, "candle", "cpu", Workload::Matmul, 5000, 1.0),
+                row(Framework::Burn, "candle", "cpu", Workload::TrainStep, 512, 0.2),
+                row(Framework::Burn, "cubecl", "cuda", Workload::Matmul, 5000, 0.01),
+                row(Framework::Burn, "cubecl", "cuda", Workload::TrainStep, 512, 0.002),
+                row(Framework::Torch, "torch", "cuda", Workload::Matmul, 5000, 0.02),
+            ],
+        );
+        let rows = compare_rows("here", &doc);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].device, "cpu");
+        assert_eq!(rows[0].relative_speed, None);
+        assert!((rows[1].relative_speed.unwrap() - 100.0).abs() < 1e-9);
+        // PyTorch has no CPU row here: no relative speed rather than a wrong one.
+        assert_eq!(rows[2].relative_speed, None);
+        assert_eq!(rows[2].train_step_s, None);
+        let text = compare_table(&rows).render();
+        assert!(text.contains("CUDA · Burn cubecl"), "{text}");
+        assert!(text.contains("≈100× faster"), "{text}");
+    }
+
+    #[test]
+    fn platforms_are_named_from_their_facts() {
+        let mac = json!({"os": "macos", "os_version": "14.5", "chip": "Apple M1 Max", "apple_silicon": true,
+                         "gpus": [{"name": "Apple M1 Max"}]});
+        assert_eq!(platform_label(&mac, "f"), "macOS 14.5, Apple M1 Max");
+        let linux = json!({"os": "linux", "os_version": "Ubuntu 22.04.4 LTS", "chip": "Xeon",
+                           "gpus": [{"name": "NVIDIA H100 80GB HBM3"}]});
+        assert_eq!(
+            platform_label(&linux, "f"),
+            "Ubuntu 22.04.4 LTS, NVIDIA H100 80GB HBM3"
+        );
+        assert_eq!(platform_label(&json!({"os": "other"}), "h100"), "h100");
+        assert_eq!(platform_label(&Value::Null, "file"), "file");
+    }
+}
