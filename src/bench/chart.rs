@@ -17,9 +17,9 @@ use super::table::{rate, CompareRow};
 use crate::error::{Error, Result};
 use crate::system::System;
 
-const WIDTH: u32 = 1280;
+const WIDTH: u32 = 1500;
 const ROW_HEIGHT: u32 = 30;
-const LABEL_WIDTH: u32 = 380;
+const LABEL_WIDTH: u32 = 470;
 const BURN: RGBColor = RGBColor(230, 120, 30);
 const TORCH: RGBColor = RGBColor(60, 110, 200);
 const BOOK: RGBColor = RGBColor(165, 165, 165);
@@ -42,8 +42,8 @@ impl ChartRow {
             device_title(&r.device)
         };
         let mut label = format!("{} · {device} · {}", r.platform, r.engine);
-        if label.chars().count() > 58 {
-            label = label.chars().take(57).collect::<String>() + "…";
+        if label.chars().count() > 64 {
+            label = label.chars().take(63).collect::<String>() + "…";
         }
         ChartRow {
             label,
@@ -107,15 +107,15 @@ pub fn write_svg(sys: &System, path: &Path, title: &str, rows: &[ChartRow]) -> R
 
 fn draw_head<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) -> std::result::Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    area.draw(&Text::new(title.to_owned(), (16, 12), ("sans-serif", 20).into_font()))
+    area.draw(&Text::new(title.to_owned(), (16, 12), ("sans-serif", 26).into_font()))
         .map_err(err)?;
     let mut x = 16;
     for (name, color) in [("Burn", BURN), ("PyTorch", TORCH), ("the book (PyTorch, as printed)", BOOK)] {
         area.draw(&Rectangle::new([(x, 42), (x + 14, 56)], color.filled()))
             .map_err(err)?;
-        area.draw(&Text::new(name.to_owned(), (x + 20, 42), ("sans-serif", 14).into_font()))
+        area.draw(&Text::new(name.to_owned(), (x + 20, 42), ("sans-serif", 17).into_font()))
             .map_err(err)?;
-        x += 40 + 8 * name.len() as i32;
+        x += 40 + 9 * name.len() as i32;
     }
     Ok(())
 }
@@ -133,11 +133,13 @@ fn draw_panel<DB: DrawingBackend>(
     let n = rows.len();
     let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
     let mut chart = ChartBuilder::on(area)
-        .caption(caption, ("sans-serif", 15).into_font())
+        .caption(caption, ("sans-serif", 19).into_font())
         .margin(8)
+        .margin_right(36)
         .x_label_area_size(28)
         .y_label_area_size(label_width)
-        .build_cartesian_2d((lo..hi).log_scale(), (0..n).into_segmented())
+        // An integer range is inclusive here: 0..n-1 makes n slots.
+        .build_cartesian_2d((lo..hi).log_scale(), (0..n - 1).into_segmented())
         .map_err(err)?;
     let show_labels = label_width > 40;
     chart
@@ -148,8 +150,8 @@ fn draw_panel<DB: DrawingBackend>(
             SegmentValue::CenterOf(i) if show_labels && *i < n => labels[n - 1 - *i].clone(),
             _ => String::new(),
         })
-        .x_label_formatter(&|x: &f64| rate(*x))
-        .label_style(("sans-serif", 12).into_font())
+        .x_label_formatter(&|x: &f64| axis_label(*x))
+        .label_style(("sans-serif", 15).into_font())
         .draw()
         .map_err(err)?;
     for (i, row) in rows.iter().enumerate() {
@@ -165,7 +167,7 @@ fn draw_panel<DB: DrawingBackend>(
             .draw_series(std::iter::once(Text::new(
                 format!(" {}", rate(v)),
                 (v, SegmentValue::CenterOf(slot)),
-                TextStyle::from(("sans-serif", 12).into_font()).pos(plotters::style::text_anchor::Pos::new(
+                TextStyle::from(("sans-serif", 15).into_font()).pos(plotters::style::text_anchor::Pos::new(
                     plotters::style::text_anchor::HPos::Left,
                     plotters::style::text_anchor::VPos::Center,
                 )),
@@ -173,6 +175,15 @@ fn draw_panel<DB: DrawingBackend>(
             .map_err(err)?;
     }
     Ok(())
+}
+
+/// "0.1", "1", "10", "100000": the log axis' ticks.
+fn axis_label(x: f64) -> String {
+    if x >= 1.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
 }
 
 /// Powers of ten around the values, with room after the largest for its label.

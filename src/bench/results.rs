@@ -177,6 +177,9 @@ pub struct Skipped {
     /// "cuda (cubecl)", "PyTorch", "PyTorch on mps".
     pub what: String,
     pub reason: String,
+    /// It was tried and failed (exit 1), rather than not available here.
+    #[serde(default)]
+    pub failed: bool,
 }
 
 /// What `ttm bench --json` prints and `--save` writes.
@@ -342,8 +345,25 @@ mod tests {
         let doc = sample_doc();
         let text = doc.to_json();
         let back = BenchDoc::parse(text.as_bytes()).unwrap();
-        assert_eq!(back.results, doc.results);
-        assert_eq!(back.comparisons, doc.comparisons);
+        // serde_json parses floats to within an ulp, not always bit for bit.
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
+        assert_eq!(back.results.len(), doc.results.len());
+        for (b, d) in back.results.iter().zip(&doc.results) {
+            let numbers = |r: &BenchRow| {
+                let mut v = vec![r.first_s, r.median_s, r.min_s, r.max_s, r.gflops];
+                v.extend(&r.samples_s);
+                v.extend(r.speedup_vs_cpu);
+                v
+            };
+            assert!(numbers(b).iter().zip(numbers(d)).all(|(x, y)| close(*x, y)), "{b:?} != {d:?}");
+            assert_eq!(numbers(b).len(), numbers(d).len());
+            let strip = |r: &BenchRow| BenchRow { first_s: 0.0, median_s: 0.0, min_s: 0.0, max_s: 0.0, gflops: 0.0, samples_s: vec![], speedup_vs_cpu: None, ..r.clone() };
+            assert_eq!(strip(b), strip(d));
+        }
+        assert_eq!(back.comparisons.len(), doc.comparisons.len());
+        for (b, d) in back.comparisons.iter().zip(&doc.comparisons) {
+            assert!(close(b.burn_speed_vs_torch, d.burn_speed_vs_torch));
+        }
         assert_eq!(back.machine, doc.machine);
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["schema"], 1);

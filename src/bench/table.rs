@@ -140,7 +140,11 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
             seconds(row.first_s),
             rate(row.gflops),
             row.precision.clone(),
-            row.speedup_vs_cpu.map(times).unwrap_or_default(),
+            if row.on_cpu() {
+                "—".to_owned()
+            } else {
+                row.speedup_vs_cpu.map(times).unwrap_or_default()
+            },
             vs_torch,
         ]);
     }
