@@ -101,20 +101,36 @@ pub fn render_svg(title: &str, rows: &[ChartRow]) -> std::result::Result<String,
 
 /// Draw and write `path` (atomically).
 pub fn write_svg(sys: &System, path: &Path, title: &str, rows: &[ChartRow]) -> Result<()> {
-    let svg = render_svg(title, rows).map_err(|e| Error::failed(format!("cannot draw {}: {e}", path.display())))?;
+    let svg = render_svg(title, rows)
+        .map_err(|e| Error::failed(format!("cannot draw {}: {e}", path.display())))?;
     sys.write_atomic(path, svg.as_bytes())
 }
 
-fn draw_head<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) -> std::result::Result<(), String> {
+fn draw_head<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> std::result::Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    area.draw(&Text::new(title.to_owned(), (16, 12), ("sans-serif", 26).into_font()))
-        .map_err(err)?;
+    area.draw(&Text::new(
+        title.to_owned(),
+        (16, 12),
+        ("sans-serif", 26).into_font(),
+    ))
+    .map_err(err)?;
     let mut x = 16;
-    for (name, color) in [("Burn", BURN), ("PyTorch", TORCH), ("the book (PyTorch, as printed)", BOOK)] {
+    for (name, color) in [
+        ("Burn", BURN),
+        ("PyTorch", TORCH),
+        ("the book (PyTorch, as printed)", BOOK),
+    ] {
         area.draw(&Rectangle::new([(x, 42), (x + 14, 56)], color.filled()))
             .map_err(err)?;
-        area.draw(&Text::new(name.to_owned(), (x + 20, 42), ("sans-serif", 17).into_font()))
-            .map_err(err)?;
+        area.draw(&Text::new(
+            name.to_owned(),
+            (x + 20, 42),
+            ("sans-serif", 17).into_font(),
+        ))
+        .map_err(err)?;
         x += 40 + 9 * name.len() as i32;
     }
     Ok(())
@@ -158,7 +174,10 @@ fn draw_panel<DB: DrawingBackend>(
         let Some(v) = value(row) else { continue };
         let slot = n - 1 - i;
         let mut bar = Rectangle::new(
-            [(lo, SegmentValue::Exact(slot)), (v, SegmentValue::Exact(slot + 1))],
+            [
+                (lo, SegmentValue::Exact(slot)),
+                (v, SegmentValue::Exact(slot + 1)),
+            ],
             row.color().filled(),
         );
         bar.set_margin(4, 4, 0, 0);
@@ -167,10 +186,12 @@ fn draw_panel<DB: DrawingBackend>(
             .draw_series(std::iter::once(Text::new(
                 format!(" {}", rate(v)),
                 (v, SegmentValue::CenterOf(slot)),
-                TextStyle::from(("sans-serif", 15).into_font()).pos(plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Left,
-                    plotters::style::text_anchor::VPos::Center,
-                )),
+                TextStyle::from(("sans-serif", 15).into_font()).pos(
+                    plotters::style::text_anchor::Pos::new(
+                        plotters::style::text_anchor::HPos::Left,
+                        plotters::style::text_anchor::VPos::Center,
+                    ),
+                ),
             )))
             .map_err(err)?;
     }
@@ -188,7 +209,11 @@ fn axis_label(x: f64) -> String {
 
 /// Powers of ten around the values, with room after the largest for its label.
 pub fn log_bounds(values: &[f64]) -> (f64, f64) {
-    let positive: Vec<f64> = values.iter().copied().filter(|v| *v > 0.0 && v.is_finite()).collect();
+    let positive: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .collect();
     if positive.is_empty() {
         return (1.0, 10.0);
     }
@@ -214,7 +239,9 @@ mod tests {
             for (i, _) in text.match_indices('&') {
                 let entity = &text[i..];
                 assert!(
-                    ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#"].iter().any(|e| entity.starts_with(e)),
+                    ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#"]
+                        .iter()
+                        .any(|e| entity.starts_with(e)),
                     "bare '&' in text: {text}"
                 );
             }
@@ -222,7 +249,11 @@ mod tests {
             let tag = &rest[start + 1..end];
             if tag.starts_with('?') || tag.starts_with('!') {
             } else if let Some(name) = tag.strip_prefix('/') {
-                assert_eq!(stack.pop().as_deref(), Some(name.trim()), "mismatched </{name}>");
+                assert_eq!(
+                    stack.pop().as_deref(),
+                    Some(name.trim()),
+                    "mismatched </{name}>"
+                );
             } else if !tag.ends_with('/') {
                 let name = tag.split_whitespace().next().unwrap_or("").to_owned();
                 stack.push(name);
@@ -236,10 +267,20 @@ mod tests {
     fn the_books_rows_draw_as_a_well_formed_svg() {
         let rows: Vec<ChartRow> = book_rows().iter().map(ChartRow::from_compare).collect();
         let svg = render_svg("ttm bench & the book", &rows).unwrap();
-        assert!(svg.trim_start().starts_with("<svg") || svg.starts_with("<?xml"), "{}", &svg[..80]);
+        assert!(
+            svg.trim_start().starts_with("<svg") || svg.starts_with("<?xml"),
+            "{}",
+            &svg[..80]
+        );
         assert_well_formed(&svg);
-        assert!(svg.contains("the book: Ubuntu (CUDA GPU)"), "labels are drawn");
-        assert_eq!(svg.matches("fill=\"#A5A5A5\"").count() >= 8, true, "eight grey bars");
+        assert!(
+            svg.contains("the book: Ubuntu (CUDA GPU)"),
+            "labels are drawn"
+        );
+        assert!(
+            svg.matches("fill=\"#A5A5A5\"").count() >= 8,
+            "eight grey bars"
+        );
     }
 
     #[test]

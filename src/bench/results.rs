@@ -315,14 +315,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn row(framework: Framework, backend: &str, device: &str, w: Workload, median: f64) -> BenchRow {
+    fn row(
+        framework: Framework,
+        backend: &str,
+        device: &str,
+        w: Workload,
+        median: f64,
+    ) -> BenchRow {
         let samples = vec![median * 0.9, median, median * 1.2];
         let flops = match w {
             Workload::Matmul => 2.5e11,
             Workload::TrainStep => 4.9e9,
         };
         let s = Summary::of(median * 10.0, &samples, flops).unwrap();
-        BenchRow::new(framework, backend, device, w, 5000, s, samples, "fp32", None)
+        BenchRow::new(
+            framework, backend, device, w, 5000, s, samples, "fp32", None,
+        )
     }
 
     pub fn sample_doc() -> BenchDoc {
@@ -333,7 +341,13 @@ mod tests {
                 row(Framework::Burn, "candle", "cpu", Workload::Matmul, 1.2),
                 row(Framework::Burn, "candle", "cpu", Workload::TrainStep, 0.2),
                 row(Framework::Burn, "cubecl", "cuda", Workload::Matmul, 0.006),
-                row(Framework::Burn, "cubecl", "cuda", Workload::TrainStep, 0.002),
+                row(
+                    Framework::Burn,
+                    "cubecl",
+                    "cuda",
+                    Workload::TrainStep,
+                    0.002,
+                ),
                 row(Framework::Torch, "torch", "cuda", Workload::Matmul, 0.005),
                 row(Framework::Torch, "torch", "cpu", Workload::Matmul, 1.5),
             ],
@@ -355,9 +369,21 @@ mod tests {
                 v.extend(r.speedup_vs_cpu);
                 v
             };
-            assert!(numbers(b).iter().zip(numbers(d)).all(|(x, y)| close(*x, y)), "{b:?} != {d:?}");
+            assert!(
+                numbers(b).iter().zip(numbers(d)).all(|(x, y)| close(*x, y)),
+                "{b:?} != {d:?}"
+            );
             assert_eq!(numbers(b).len(), numbers(d).len());
-            let strip = |r: &BenchRow| BenchRow { first_s: 0.0, median_s: 0.0, min_s: 0.0, max_s: 0.0, gflops: 0.0, samples_s: vec![], speedup_vs_cpu: None, ..r.clone() };
+            let strip = |r: &BenchRow| BenchRow {
+                first_s: 0.0,
+                median_s: 0.0,
+                min_s: 0.0,
+                max_s: 0.0,
+                gflops: 0.0,
+                samples_s: vec![],
+                speedup_vs_cpu: None,
+                ..r.clone()
+            };
             assert_eq!(strip(b), strip(d));
         }
         assert_eq!(back.comparisons.len(), doc.comparisons.len());
@@ -369,8 +395,18 @@ mod tests {
         assert_eq!(v["schema"], 1);
         let r = &v["results"][0];
         for key in [
-            "framework", "backend", "device", "workload", "size", "runs", "first_s", "median_s",
-            "min_s", "max_s", "gflops", "precision",
+            "framework",
+            "backend",
+            "device",
+            "workload",
+            "size",
+            "runs",
+            "first_s",
+            "median_s",
+            "min_s",
+            "max_s",
+            "gflops",
+            "precision",
         ] {
             assert!(r.get(key).is_some(), "row lacks {key}: {r}");
         }
@@ -386,11 +422,7 @@ mod tests {
         let cpu = doc.row(Framework::Burn, "cpu", Workload::Matmul).unwrap();
         assert_eq!(cpu.speedup_vs_cpu, Some(1.0));
         assert_eq!(doc.comparisons.len(), 2);
-        let c = doc
-            .comparisons
-            .iter()
-            .find(|c| c.device == "cuda")
-            .unwrap();
+        let c = doc.comparisons.iter().find(|c| c.device == "cuda").unwrap();
         assert!((c.burn_speed_vs_torch - 0.005 / 0.006).abs() < 1e-9);
         let c = doc.comparisons.iter().find(|c| c.device == "cpu").unwrap();
         assert!((c.burn_speed_vs_torch - 1.25).abs() < 1e-9);
@@ -402,7 +434,13 @@ mod tests {
             Value::Null,
             "",
             vec![
-                row(Framework::Burn, "cubecl", "metal", Workload::TrainStep, 0.01),
+                row(
+                    Framework::Burn,
+                    "cubecl",
+                    "metal",
+                    Workload::TrainStep,
+                    0.01,
+                ),
                 row(Framework::Torch, "torch", "mps", Workload::TrainStep, 0.02),
             ],
         );

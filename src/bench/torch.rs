@@ -97,7 +97,9 @@ pub fn last_line(text: &str) -> String {
 }
 
 /// Parse the probe's output: Ok(Ok(probe)), or Ok(Err(import error's last line)).
-pub fn parse_probe(stdout: &str) -> std::result::Result<std::result::Result<TorchProbe, String>, String> {
+pub fn parse_probe(
+    stdout: &str,
+) -> std::result::Result<std::result::Result<TorchProbe, String>, String> {
     let reply = reply_of(stdout)?;
     if !reply.ok {
         return Ok(Err(last_line(reply.error.as_deref().unwrap_or(""))));
@@ -223,6 +225,9 @@ mod tests {
         assert_eq!(run.rows[1].workload, Workload::TrainStep);
         assert!(parse_run(&out, 4).unwrap_err().contains("not 4"));
         let failed = r#"{"ok": false, "error": "RuntimeError: CUDA out of memory"}"#;
-        assert_eq!(parse_run(failed, 3).unwrap_err(), "RuntimeError: CUDA out of memory");
+        assert_eq!(
+            parse_run(failed, 3).unwrap_err(),
+            "RuntimeError: CUDA out of memory"
+        );
     }
 }

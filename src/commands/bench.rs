@@ -113,7 +113,12 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
     for device in hardware_order {
         for d in targets.iter().filter(|d| d.target.device == device) {
             for workload in Workload::BOTH {
-                bar.set_message(format!("Burn {} on {}: {}", d.target.backend, device, describe(workload, args.size)));
+                bar.set_message(format!(
+                    "Burn {} on {}: {}",
+                    d.target.backend,
+                    device,
+                    describe(workload, args.size)
+                ));
                 let timing = match workload {
                     Workload::Matmul => time_matmul(d.target, args.size, args.runs),
                     Workload::TrainStep => time_train_step(d.target, args.runs),
@@ -275,7 +280,8 @@ fn output_path(ctx: &Context, flag: &str, path: &Path, extension: Option<&str>) 
         return Err(Error::bad_input(format!(
             "{flag} {}: is a folder; give a file name, e.g. {}",
             path.display(),
-            path.join(format!("bench.{}", extension.unwrap_or("json"))).display()
+            path.join(format!("bench.{}", extension.unwrap_or("json")))
+                .display()
         )));
     }
     match resolved.parent() {
@@ -307,7 +313,10 @@ fn check_device_memory(size: usize, free: Option<u64>, d: &Discovered) -> Result
 
 /// The PyTorch side, when --torch asked for it.
 enum TorchSide {
-    Ready { python: PathBuf, probe: TorchProbe },
+    Ready {
+        python: PathBuf,
+        probe: TorchProbe,
+    },
     /// No project environment: its rows are skipped, and why.
     Missing(String),
 }
@@ -342,7 +351,12 @@ fn torch_devices(
     skipped: &mut Vec<Skipped>,
 ) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
-    for device in [DeviceKind::Cpu, DeviceKind::Cuda, DeviceKind::Metal, DeviceKind::Vulkan] {
+    for device in [
+        DeviceKind::Cpu,
+        DeviceKind::Cuda,
+        DeviceKind::Metal,
+        DeviceKind::Vulkan,
+    ] {
         if plan.device.is_some_and(|d| d != device) {
             continue;
         }
@@ -377,8 +391,13 @@ fn describe(workload: Workload, size: usize) -> String {
 }
 
 fn burn_row(d: &Discovered, workload: Workload, size: usize, t: Timing) -> Result<BenchRow> {
-    let summary = Summary::of(t.first_s, &t.samples_s, t.flops)
-        .ok_or_else(|| Error::failed(format!("{} on {} gave no usable times", workload.as_str(), d.target)))?;
+    let summary = Summary::of(t.first_s, &t.samples_s, t.flops).ok_or_else(|| {
+        Error::failed(format!(
+            "{} on {} gave no usable times",
+            workload.as_str(),
+            d.target
+        ))
+    })?;
     let size = match workload {
         Workload::Matmul => size,
         Workload::TrainStep => TRAIN_STEP_BATCH,
@@ -427,7 +446,11 @@ fn print_human(
     }
     for s in &doc.skipped {
         let text = format!("  not measured: {}: {}", s.what, s.reason);
-        out.line(if s.failed { out.yellow(text) } else { out.dim(text) });
+        out.line(if s.failed {
+            out.yellow(text)
+        } else {
+            out.dim(text)
+        });
     }
     if !args.torch {
         let hint = match python {
@@ -445,10 +468,15 @@ fn print_human(
     let mut rows: Vec<CompareRow> = compare_rows(platform, doc);
     rows.extend(book_rows());
     out.result(compare_table(&rows).render());
-    out.line(out.dim(format!("  Relative Speed: the train step against the same platform's CPU; {BOOK_NOTE}")));
+    out.line(out.dim(format!(
+        "  Relative Speed: the train step against the same platform's CPU; {BOOK_NOTE}"
+    )));
     out.line(out.dim(format!("  {BOOK_NO_WARMUP_NOTE}")));
     if let Some(p) = &plan.save {
-        out.line(format!("saved {} (compare machines: ttm bench compare FILE…)", p.display()));
+        out.line(format!(
+            "saved {} (compare machines: ttm bench compare FILE…)",
+            p.display()
+        ));
     }
     if let Some(p) = &plan.plot {
         out.line(format!("chart {}", p.display()));
@@ -513,7 +541,11 @@ fn compare(ctx: &Context, args: &BenchCompareArgs) -> Result<Status> {
         "  Relative Speed: the train step (else the matmul) against the same platform's and framework's CPU; {BOOK_NOTE}"
     )));
     let sizes: Vec<usize> = {
-        let mut s: Vec<usize> = rows.iter().filter(|r| !r.book).filter_map(|r| r.matmul_size).collect();
+        let mut s: Vec<usize> = rows
+            .iter()
+            .filter(|r| !r.book)
+            .filter_map(|r| r.matmul_size)
+            .collect();
         s.sort_unstable();
         s.dedup();
         s

@@ -20,7 +20,11 @@ fn results_dir() -> PathBuf {
 
 /// Tags open and close in order; no bare `&` in text.
 fn assert_well_formed_svg(svg: &str) {
-    assert!(svg.starts_with("<svg"), "not an SVG: {}", &svg[..svg.len().min(80)]);
+    assert!(
+        svg.starts_with("<svg"),
+        "not an SVG: {}",
+        &svg[..svg.len().min(80)]
+    );
     let mut stack: Vec<String> = Vec::new();
     let mut rest = svg;
     while let Some(start) = rest.find('<') {
@@ -36,7 +40,11 @@ fn assert_well_formed_svg(svg: &str) {
         let end = start + rest[start..].find('>').expect("unclosed tag");
         let tag = &rest[start + 1..end];
         if let Some(name) = tag.strip_prefix('/') {
-            assert_eq!(stack.pop().as_deref(), Some(name.trim()), "mismatched </{name}>");
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name.trim()),
+                "mismatched </{name}>"
+            );
         } else if !tag.ends_with('/') && !tag.starts_with('?') && !tag.starts_with('!') {
             stack.push(tag.split_whitespace().next().unwrap_or("").to_owned());
         }
@@ -69,15 +77,32 @@ fn a_cpu_bench_measures_saves_and_draws() {
     let save = ctx.temp.path().join("here.json");
     let plot = ctx.temp.path().join("here.svg");
     let (code, out, err) = output(&mut ctx.ttm([
-        "bench", "--device", "cpu", "--size", "96", "--runs", "3", "--json", "--save",
-        save.to_str().unwrap(), "--plot", plot.to_str().unwrap(),
+        "bench",
+        "--device",
+        "cpu",
+        "--size",
+        "96",
+        "--runs",
+        "3",
+        "--json",
+        "--save",
+        save.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
     ]));
     assert_eq!(code, 0, "{err}");
     let doc = json_of(&out);
     assert_eq!(doc["schema"], 1);
     assert_eq!(doc["generator"], "ttm bench");
-    assert!(doc["machine"].is_object(), "machine facts: {}", doc["machine"]);
-    assert!(doc["train_step"].as_str().unwrap().contains("784→1024→1024→10"));
+    assert!(
+        doc["machine"].is_object(),
+        "machine facts: {}",
+        doc["machine"]
+    );
+    assert!(doc["train_step"]
+        .as_str()
+        .unwrap()
+        .contains("784→1024→1024→10"));
     let results = doc["results"].as_array().unwrap();
     assert_eq!(results.len(), 2, "{doc}");
     for r in results {
@@ -105,7 +130,10 @@ fn a_cpu_bench_measures_saves_and_draws() {
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert_well_formed_svg(&svg);
     assert!(svg.contains("Burn candle"), "the bars are labelled");
-    assert!(svg.contains("the book: macOS M1 (MPS GPU)"), "the book's rows are drawn");
+    assert!(
+        svg.contains("the book: macOS M1 (MPS GPU)"),
+        "the book's rows are drawn"
+    );
 
     // And `compare` reads it back.
     let (code, out, err) = output(&mut ctx.ttm(["bench", "compare", save.to_str().unwrap()]));
@@ -117,7 +145,8 @@ fn a_cpu_bench_measures_saves_and_draws() {
 #[test]
 fn the_human_table_puts_the_books_rows_beside_ours() {
     let ctx = TestContext::new();
-    let (code, out, err) = output(&mut ctx.ttm(["bench", "--device", "cpu", "--size", "32", "--runs", "1"]));
+    let (code, out, err) =
+        output(&mut ctx.ttm(["bench", "--device", "cpu", "--size", "32", "--runs", "1"]));
     assert_eq!(code, 0, "{err}");
     for needle in [
         "MatMul 32×32",
@@ -144,7 +173,10 @@ fn bad_numbers_are_refused_and_nothing_is_written() {
     for (args, needle) in [
         (vec!["--size", "0"], "--size must be at least 1"),
         (vec!["--runs", "0"], "--runs must be at least 1"),
-        (vec!["--plot", "chart.png"], "give a file name ending in .svg"),
+        (
+            vec!["--plot", "chart.png"],
+            "give a file name ending in .svg",
+        ),
         (vec!["--save", "no/such/folder/x.json"], "does not exist"),
         (vec!["--device", "metal"], "--device metal"),
     ] {
@@ -166,7 +198,8 @@ fn bad_numbers_are_refused_and_nothing_is_written() {
 fn a_device_that_is_missing_here_is_exit_2() {
     let ctx = TestContext::new();
     // No Vulkan loader and no GPU on the test machine.
-    let (code, _out, err) = output(&mut ctx.ttm(["bench", "--device", "vulkan", "--size", "8", "--runs", "1"]));
+    let (code, _out, err) =
+        output(&mut ctx.ttm(["bench", "--device", "vulkan", "--size", "8", "--runs", "1"]));
     if code == 0 {
         eprintln!("this machine has a working Vulkan device; nothing to check");
         return;
@@ -182,12 +215,20 @@ fn an_env_whose_torch_import_fails_is_exit_2() {
         &ctx,
         r#"printf '%s\n' '{"ok": false, "error": "ImportError: dlopen(libtorch_cpu.dylib)\nOSError: libtorch_cpu.so: cannot open shared object file"}'"#,
     );
-    let (code, out, err) = output(&mut ctx.ttm(["bench", "--torch", "--device", "cpu", "--size", "8", "--runs", "1"]));
+    let (code, out, err) = output(&mut ctx.ttm([
+        "bench", "--torch", "--device", "cpu", "--size", "8", "--runs", "1",
+    ]));
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty(), "{out}");
-    assert!(err.contains("libtorch_cpu.so: cannot open shared object file"), "{err}");
+    assert!(
+        err.contains("libtorch_cpu.so: cannot open shared object file"),
+        "{err}"
+    );
     assert!(!err.contains("dlopen"), "only the last line: {err}");
-    assert!(err.contains(python.to_str().unwrap()), "names the python: {err}");
+    assert!(
+        err.contains(python.to_str().unwrap()),
+        "names the python: {err}"
+    );
 }
 
 #[test]
@@ -203,7 +244,9 @@ fn the_real_script_reports_a_missing_torch_as_json() {
     };
     let ctx = TestContext::new();
     fake_env_python(&ctx, &format!("exec {} \"$@\"", real.display()));
-    let (code, _out, err) = output(&mut ctx.ttm(["bench", "--torch", "--device", "cpu", "--size", "8", "--runs", "1"]));
+    let (code, _out, err) = output(&mut ctx.ttm([
+        "bench", "--torch", "--device", "cpu", "--size", "8", "--runs", "1",
+    ]));
     if code == 0 {
         eprintln!("this python has torch; nothing to check");
         return;
@@ -220,10 +263,16 @@ fn without_a_project_env_torch_rows_are_skipped_with_a_reason() {
     ]));
     assert_eq!(code, 0, "{err}");
     let doc = json_of(&out);
-    assert!(doc["results"].as_array().unwrap().iter().all(|r| r["framework"] == "burn"));
+    assert!(doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["framework"] == "burn"));
     let skipped = doc["skipped"].as_array().unwrap();
     assert!(
-        skipped.iter().any(|s| s["what"] == "PyTorch" && s["reason"].as_str().unwrap().contains("ttm setup")),
+        skipped
+            .iter()
+            .any(|s| s["what"] == "PyTorch" && s["reason"].as_str().unwrap().contains("ttm setup")),
         "{skipped:?}"
     );
 }
@@ -257,11 +306,16 @@ fn torch_rows_sit_beside_burns_with_the_ratio() {
     let burn = row(&doc, "burn", "cpu", "matmul");
     let comparisons = doc["comparisons"].as_array().unwrap();
     assert_eq!(comparisons.len(), 2, "{comparisons:?}");
-    let c = comparisons.iter().find(|c| c["workload"] == "matmul").unwrap();
+    let c = comparisons
+        .iter()
+        .find(|c| c["workload"] == "matmul")
+        .unwrap();
     let ratio = 0.004 / burn["median_s"].as_f64().unwrap();
     assert!((c["burn_speed_vs_torch"].as_f64().unwrap() - ratio).abs() < 1e-9 * ratio);
 
-    let (code, out, err) = output(&mut ctx.ttm(["bench", "--torch", "--device", "cpu", "--size", "48", "--runs", "2"]));
+    let (code, out, err) = output(&mut ctx.ttm([
+        "bench", "--torch", "--device", "cpu", "--size", "48", "--runs", "2",
+    ]));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("PyTorch 2.5.1"), "{out}");
     assert!(out.contains("CPU · PyTorch"), "{out}");
@@ -304,13 +358,19 @@ fn compare_prints_the_books_layout_across_machines() {
     assert_eq!(code, 0, "{err}");
     let mut filters = ctx.filters();
     filters.retain(|(_, to)| to != "[TIME]");
-    let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let filters: Vec<(&str, &str)> = filters
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     insta::with_settings!({ filters => filters, prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!("bench_compare_two_machines", out);
     });
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert_well_formed_svg(&svg);
-    assert!(svg.contains("Ubuntu 22.04.4 LTS, NVIDIA H100 80GB HBM3"), "platform labels");
+    assert!(
+        svg.contains("Ubuntu 22.04.4 LTS, NVIDIA H100 80GB HBM3"),
+        "platform labels"
+    );
 }
 
 #[test]
@@ -342,8 +402,14 @@ fn compare_refuses_files_that_are_not_ours_or_newer() {
     let not_json = ctx.temp.path().join("notes.txt");
     std::fs::write(&not_json, "hello").unwrap();
     for (file, needle) in [
-        (results_dir().join("doctor-report.json"), "not a `ttm bench` result"),
-        (results_dir().join("newer-schema.json"), "newer ttm (schema 2)"),
+        (
+            results_dir().join("doctor-report.json"),
+            "not a `ttm bench` result",
+        ),
+        (
+            results_dir().join("newer-schema.json"),
+            "newer ttm (schema 2)",
+        ),
         (not_json.clone(), "not JSON"),
         (ctx.temp.path().join("missing.json"), "no such file"),
     ] {
@@ -358,7 +424,10 @@ fn compare_refuses_files_that_are_not_ours_or_newer() {
         ]));
         assert_eq!(code, 2, "{}: {err}", file.display());
         assert!(err.contains(needle), "{err}");
-        assert!(err.contains(file.to_str().unwrap()), "names the file: {err}");
+        assert!(
+            err.contains(file.to_str().unwrap()),
+            "names the file: {err}"
+        );
         assert!(out.is_empty(), "nothing printed before the refusal: {out}");
         assert!(!plot.exists(), "nothing drawn");
     }
