@@ -103,6 +103,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
 
     let steps = (targets.len() * 2 + torch_devices.len() * 2) as u64;
     let bar = ctx.out.progress_bar(steps, "benchmarking");
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let mut rows: Vec<BenchRow> = Vec::new();
     let mut failed = false;
     let hardware_order: Vec<DeviceKind> = {
