@@ -88,8 +88,15 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
         }
     }
 
+    let hardware_order: Vec<DeviceKind> = {
+        let mut order: Vec<DeviceKind> = targets.iter().map(|d| d.target.device).collect();
+        order.dedup();
+        order
+    };
     let torch_devices: Vec<(String, Option<String>)> = match &torch_side {
-        Some(TorchSide::Ready { probe, .. }) => torch_devices(probe, &plan, &mut skipped),
+        Some(TorchSide::Ready { probe, .. }) => {
+            torch_devices(probe, &hardware_order, plan.device, &mut skipped)
+        }
         Some(TorchSide::Missing(reason)) => {
             skipped.push(Skipped {
                 what: "PyTorch".to_owned(),
@@ -106,12 +113,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let mut rows: Vec<BenchRow> = Vec::new();
     let mut failed = false;
-    let hardware_order: Vec<DeviceKind> = {
-        let mut order: Vec<DeviceKind> = targets.iter().map(|d| d.target.device).collect();
-        order.dedup();
-        order
-    };
-    for device in hardware_order {
+    for &device in &hardware_order {
         for d in targets.iter().filter(|d| d.target.device == device) {
             for workload in Workload::BOTH {
                 bar.set_message(format!(
@@ -345,35 +347,26 @@ fn torch_device_for(device: DeviceKind) -> Option<&'static str> {
     }
 }
 
-/// The PyTorch devices to run: those it has, on the hardware asked for.
+/// The PyTorch devices to run: those it has, on the hardware Burn measures.
+/// Hardware it lacks (a CPU-only wheel on a GPU machine) is listed as skipped.
 fn torch_devices(
     probe: &TorchProbe,
-    plan: &Plan,
+    hardware: &[DeviceKind],
+    asked: Option<DeviceKind>,
     skipped: &mut Vec<Skipped>,
 ) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
-    for device in [
-        DeviceKind::Cpu,
-        DeviceKind::Cuda,
-        DeviceKind::Metal,
-        DeviceKind::Vulkan,
-    ] {
-        if plan.device.is_some_and(|d| d != device) {
-            continue;
-        }
+    for &device in hardware {
         match torch_device_for(device) {
             Some(name) => match probe.devices.get(name) {
                 Some(label) => out.push((name.to_owned(), label.clone())),
-                None if device == DeviceKind::Cpu || plan.device == Some(device) => {
-                    skipped.push(Skipped {
-                        what: format!("PyTorch on {name}"),
-                        reason: format!("PyTorch {} has no {name} device here", probe.version),
-                        failed: false,
-                    })
-                }
-                None => {}
+                None => skipped.push(Skipped {
+                    what: format!("PyTorch on {name}"),
+                    reason: format!("PyTorch {} has no {name} device here", probe.version),
+                    failed: false,
+                }),
             },
-            None if plan.device == Some(device) => skipped.push(Skipped {
+            None if asked == Some(device) => skipped.push(Skipped {
                 what: format!("PyTorch on {device}"),
                 reason: "PyTorch has no Vulkan backend".to_owned(),
                 failed: false,
@@ -597,4 +590,47 @@ fn platform_labels(docs: &[(PathBuf, BenchDoc)]) -> Vec<String> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(devices: &[&str]) -> TorchProbe {
+        TorchProbe {
+            version: "2.5.1".to_owned(),
+            devices: devices.iter().map(|d| ((*d).to_owned(), None)).collect(),
+        }
+    }
+
+    #[test]
+    fn torch_runs_where_burn_runs_and_says_what_it_lacks() {
+        let mut skipped = Vec::new();
+        let hw = [DeviceKind::Cpu, DeviceKind::Cuda, DeviceKind::Vulkan];
+        let run = torch_devices(&probe(&["cpu"]), &hw, None, &mut skipped);
+        assert_eq!(run, vec![("cpu".to_owned(), None)]);
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert_eq!(skipped[0].what, "PyTorch on cuda");
+        assert!(skipped[0].reason.contains("no cuda device"));
+
+        let mut skipped = Vec::new();
+        let run = torch_devices(
+            &probe(&["cpu", "mps"]),
+            &[DeviceKind::Metal],
+            Some(DeviceKind::Metal),
+            &mut skipped,
+        );
+        assert_eq!(run, vec![("mps".to_owned(), None)]);
+        assert!(skipped.is_empty());
+
+        let mut skipped = Vec::new();
+        let run = torch_devices(
+            &probe(&["cpu"]),
+            &[DeviceKind::Vulkan],
+            Some(DeviceKind::Vulkan),
+            &mut skipped,
+        );
+        assert!(run.is_empty());
+        assert_eq!(skipped[0].reason, "PyTorch has no Vulkan backend");
+    }
 }
