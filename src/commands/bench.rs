@@ -48,7 +48,13 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
     let python = torch::env_python(&facts, &ws);
     let torch_side = if args.torch {
         spinner.set_message("asking the project environment's PyTorch");
-        Some(prepare_torch(ctx, python.as_deref())?)
+        match prepare_torch(ctx, python.as_deref()) {
+            Ok(side) => Some(side),
+            Err(e) => {
+                spinner.finish_and_clear();
+                return Err(e);
+            }
+        }
     } else {
         None
     };
