@@ -129,7 +129,10 @@ fn list(ctx: &Context) -> Result<Status> {
     out.result("Templates for `ttm scaffold new NAME --template T`:");
     for t in &templates {
         let description = if t.metadata.description.is_empty() {
-            out.dim(format!("no description: add one to {}", template::METADATA_FILE))
+            out.dim(format!(
+                "no description: add one to {}",
+                template::METADATA_FILE
+            ))
         } else {
             t.metadata.description.clone()
         };

@@ -145,7 +145,9 @@ fn find_taken(ws: &Workspace, name: &str) -> Result<Option<String>> {
 pub fn write_plan(sys: &System, ws: &Workspace, plan: &Plan) -> Result<()> {
     let save_manifest = || {
         let before = ManifestFiles::read(sys, ws);
-        plan.manifest.save(sys, ws).inspect_err(|_| before.restore(sys, ws))
+        plan.manifest
+            .save(sys, ws)
+            .inspect_err(|_| before.restore(sys, ws))
     };
     write::write_project(ws.root(), &plan.name, &plan.files, save_manifest)
 }
@@ -177,7 +179,9 @@ impl Before {
     fn restore(&self, sys: &System, path: &Path) {
         let _ = match self {
             Before::Bytes(bytes) => sys.write_atomic(path, bytes),
-            Before::Absent => std::fs::remove_file(path).map_err(|e| Error::io("cannot remove", path, e)),
+            Before::Absent => {
+                std::fs::remove_file(path).map_err(|e| Error::io("cannot remove", path, e))
+            }
             Before::Unreadable => Ok(()),
         };
     }

@@ -122,31 +122,39 @@ fn template_error(file: &TemplateFile, err: &tera::Error) -> Error {
     let undefined = chain.iter().find_map(|m| {
         let rest = m.strip_prefix("Variable `")?;
         let (var, tail) = rest.split_once('`')?;
-        tail.starts_with(" not found in context").then(|| var.to_owned())
+        tail.starts_with(" not found in context")
+            .then(|| var.to_owned())
     });
     let message = match undefined {
         Some(var) => format!(
             "the template uses the variable `{var}`, which is not defined: pass -d {var}=VALUE, or declare it under [variables] in template.toml"
         ),
         None => {
-            let detail = chain
-                .last()
-                .map(|m| {
-                    m.lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty() && *l != "|" && !l.starts_with("= "))
-                        .filter(|l| !l.chars().all(|c| c == '|' || c == '^' || c == ' '))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .unwrap_or_default();
-            format!("cannot render: {detail}")
+            let last = chain.last().map(String::as_str).unwrap_or_default();
+            match syntax_error(last) {
+                Some(syntax) => format!("syntax error {syntax}"),
+                None => format!("cannot render: {}", last.lines().next().unwrap_or_default()),
+            }
         }
     };
     Error::BadFile {
         path: file.origin.clone(),
         message,
     }
+}
+
+/// A parser message (`--> 1:12`, a drawing, `= expected …`) as
+/// "at line 1, column 12: expected …".
+fn syntax_error(message: &str) -> Option<String> {
+    let position = message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--> "))?;
+    let (line, column) = position.trim().split_once(':')?;
+    let expected = message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("= "))
+        .unwrap_or("unexpected text");
+    Some(format!("at line {line}, column {column}: {expected}"))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,7 +320,10 @@ mod tests {
             destination("notebook.cells", "ch4"),
             Path::new("notebooks/ch4/ch4.ipynb")
         );
-        assert_eq!(destination("main.py", "ch4"), Path::new("notebooks/ch4/main.py"));
+        assert_eq!(
+            destination("main.py", "ch4"),
+            Path::new("notebooks/ch4/main.py")
+        );
         assert_eq!(
             destination("data/README.md", "ch4"),
             Path::new("data/ch4/README.md")

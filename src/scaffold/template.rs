@@ -244,7 +244,8 @@ pub fn load(ws: &Workspace, name: &str) -> Result<Template> {
     let mut metadata_from_user = false;
     if has_user {
         for (path, origin) in walk_user_template(&user_dir)? {
-            let contents = std::fs::read(&origin).map_err(|e| Error::io("cannot read", &origin, e))?;
+            let contents =
+                std::fs::read(&origin).map_err(|e| Error::io("cannot read", &origin, e))?;
             if path == METADATA_FILE {
                 let text = String::from_utf8(contents).map_err(|_| Error::BadFile {
                     path: origin.clone(),
@@ -318,8 +319,10 @@ fn walk_user_template(root: &Path) -> Result<Vec<(String, PathBuf)>> {
                 pending.push(path);
             } else if meta.is_file() {
                 let relative = path.strip_prefix(root).unwrap_or(&path);
-                let parts: Option<Vec<&str>> =
-                    relative.components().map(|c| c.as_os_str().to_str()).collect();
+                let parts: Option<Vec<&str>> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_str())
+                    .collect();
                 let Some(parts) = parts else {
                     return Err(Error::BadFile {
                         path,
@@ -349,7 +352,10 @@ mod tests {
             }
         }
         on_disk.sort();
-        let mut table: Vec<String> = BUILT_IN.iter().map(|f| format!("{}/{}", f.0, f.1)).collect();
+        let mut table: Vec<String> = BUILT_IN
+            .iter()
+            .map(|f| format!("{}/{}", f.0, f.1))
+            .collect();
         table.sort();
         assert_eq!(on_disk, table);
     }

@@ -16,9 +16,15 @@ use crate::ui::Prompter;
 /// The variables every template gets, with what each holds.
 pub const BUILT_IN_VARIABLES: [(&str, &str); 8] = [
     ("name", "the project's name (the NAME argument)"),
-    ("title", "a title from the name: chapter-4 gives \"Chapter 4\""),
+    (
+        "title",
+        "a title from the name: chapter-4 gives \"Chapter 4\"",
+    ),
     ("chapter", "the number in the name (\"4\"), or empty"),
-    ("device", "the device main.py uses: auto (mps, then cuda, then cpu), mps, cuda or cpu"),
+    (
+        "device",
+        "the device main.py uses: auto (mps, then cuda, then cpu), mps, cuda or cpu",
+    ),
     ("python", "the environment's Python version, from ttm.toml"),
     ("author", "`git config user.name`, or empty"),
     ("date", "today, YYYY-MM-DD"),
@@ -79,8 +85,8 @@ pub fn collect(
 ) -> Result<BTreeMap<String, String>> {
     let spec = &template.metadata;
     for key in defines.keys() {
-        let known = BUILT_IN_VARIABLES.iter().any(|(k, _)| k == key)
-            || spec.variables.contains_key(key);
+        let known =
+            BUILT_IN_VARIABLES.iter().any(|(k, _)| k == key) || spec.variables.contains_key(key);
         if !known {
             let mut names: Vec<&str> = BUILT_IN_VARIABLES.iter().map(|(k, _)| *k).collect();
             names.extend(spec.variables.keys().map(String::as_str));
@@ -127,7 +133,7 @@ pub fn collect(
             .map(|(k, _)| k.as_str()),
     );
     for key in required {
-        if !vars.get(key).is_some_and(|v| !v.trim().is_empty()) {
+        if vars.get(key).is_none_or(|v| v.trim().is_empty()) {
             let value = ask(prompter, template, key)?;
             vars.insert(key.to_owned(), value);
         }

@@ -202,7 +202,8 @@ fn write_new_file(base: &Path, inside: &Path, contents: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
     }
-    let mut f = std::fs::File::create_new(&path).map_err(|e| Error::io("cannot create", &path, e))?;
+    let mut f =
+        std::fs::File::create_new(&path).map_err(|e| Error::io("cannot create", &path, e))?;
     f.write_all(contents)
         .and_then(|()| f.sync_all())
         .map_err(|e| Error::io("cannot write", &path, e))

@@ -60,7 +60,10 @@ fn tree_text(root: &Path, skip: &[&str]) -> String {
             if skip.iter().any(|s| path.ends_with(s)) {
                 continue;
             }
-            text.push_str(&format!("\n===== {path} =====\n{}", String::from_utf8_lossy(bytes)));
+            text.push_str(&format!(
+                "\n===== {path} =====\n{}",
+                String::from_utf8_lossy(bytes)
+            ));
         }
     }
     text
@@ -87,7 +90,11 @@ fn new_chapter_makes_the_book_layout() {
     let ws = ctx.workspace();
     assert!(ws.join("data/chapter-4").is_dir());
     assert!(ws.join("models/chapter-4").is_dir());
-    assert_snap(&ctx, "new_chapter_tree", &tree_text(&ws, &[".ttm/written/ttm.toml"]));
+    assert_snap(
+        &ctx,
+        "new_chapter_tree",
+        &tree_text(&ws, &[".ttm/written/ttm.toml"]),
+    );
 }
 
 #[test]
@@ -95,11 +102,25 @@ fn new_training_project_from_the_second_template() {
     let ctx = scaffold_context();
     let (code, _, err) = run(
         &ctx,
-        &["scaffold", "new", "ch7-mlp", "--template", "training", "-d", "epochs=3", "-d", "device=cpu"],
+        &[
+            "scaffold",
+            "new",
+            "ch7-mlp",
+            "--template",
+            "training",
+            "-d",
+            "epochs=3",
+            "-d",
+            "device=cpu",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     let ws = ctx.workspace();
-    assert_snap(&ctx, "new_training_tree", &tree_text(&ws, &[".ttm/written/ttm.toml", ".ipynb"]));
+    assert_snap(
+        &ctx,
+        "new_training_tree",
+        &tree_text(&ws, &[".ttm/written/ttm.toml", ".ipynb"]),
+    );
     let main = std::fs::read_to_string(ws.join("notebooks/ch7-mlp/main.py")).unwrap();
     assert!(main.contains("EPOCHS = 3\n"));
     assert!(main.contains("DEVICE = \"cpu\""));
@@ -123,13 +144,20 @@ fn the_notebook_is_nbformat_4_5_with_the_manifest_python() {
         check_nbformat_4_5(&nb);
         assert_eq!(nb["metadata"]["language_info"]["version"], "3.12");
         assert_eq!(nb["metadata"]["kernelspec"]["name"], "python3");
-        let readme = std::fs::read_to_string(ws.join(format!("notebooks/{name}/README.md"))).unwrap();
+        let readme =
+            std::fs::read_to_string(ws.join(format!("notebooks/{name}/README.md"))).unwrap();
         assert!(readme.contains("Python 3.12"), "{readme}");
     }
     let manifest = std::fs::read_to_string(ws.join("ttm.toml")).unwrap();
     assert!(manifest.contains("kind = \"conda\""), "{manifest}");
-    assert!(manifest.contains("[chapters.chapter-5]\ntemplate = \"chapter\"\ncreated = \"2026-11-25\""), "{manifest}");
-    assert!(manifest.contains("[chapters.ch6-train]\ntemplate = \"training\""), "{manifest}");
+    assert!(
+        manifest.contains("[chapters.chapter-5]\ntemplate = \"chapter\"\ncreated = \"2026-11-25\""),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("[chapters.ch6-train]\ntemplate = \"training\""),
+        "{manifest}"
+    );
 }
 
 /// The keys nbformat 4.5's schema requires, with their types.
@@ -146,7 +174,9 @@ fn check_nbformat_4_5(nb: &serde_json::Value) {
         let id = cell["id"].as_str().unwrap();
         assert!(
             (1..=64).contains(&id.len())
-                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
             "{id}"
         );
         assert!(ids.insert(id.to_owned()), "duplicate id {id}");
@@ -181,8 +211,16 @@ fn write_stub_torch(dir: &Path) {
     std::fs::write(torch.join("__init__.py"), init).unwrap();
     std::fs::write(torch.join("nn.py"), include_str!("stub_torch/nn.py")).unwrap();
     std::fs::write(torch.join("optim.py"), include_str!("stub_torch/optim.py")).unwrap();
-    std::fs::write(torch.join("utils/__init__.py"), "from . import data  # noqa\n").unwrap();
-    std::fs::write(torch.join("utils/data/__init__.py"), include_str!("stub_torch/data.py")).unwrap();
+    std::fs::write(
+        torch.join("utils/__init__.py"),
+        "from . import data  # noqa\n",
+    )
+    .unwrap();
+    std::fs::write(
+        torch.join("utils/data/__init__.py"),
+        include_str!("stub_torch/data.py"),
+    )
+    .unwrap();
 }
 
 /// Run `python3 main.py` from an unrelated folder with the stub torch.
@@ -219,7 +257,11 @@ fn py_compile(path: &Path) {
         .arg(path)
         .output()
         .expect("python3 runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -231,17 +273,30 @@ fn chapter_main_py_picks_mps_then_cuda_then_cpu_and_writes_in_the_workspace() {
     let main = ws.join("notebooks/chapter-4/main.py");
     py_compile(&main);
 
-    let out = run_main(&ctx, &main, &[("STUB_TORCH_MPS", "1"), ("STUB_TORCH_CUDA", "1")]);
+    let out = run_main(
+        &ctx,
+        &main,
+        &[("STUB_TORCH_MPS", "1"), ("STUB_TORCH_CUDA", "1")],
+    );
     assert!(out.contains("device: mps\n"), "{out}");
-    assert!(out.contains("data: wrote 100 points to data/chapter-4/points.csv"), "{out}");
-    assert!(out.contains("model: saved to models/chapter-4/linear.pt"), "{out}");
+    assert!(
+        out.contains("data: wrote 100 points to data/chapter-4/points.csv"),
+        "{out}"
+    );
+    assert!(
+        out.contains("model: saved to models/chapter-4/linear.pt"),
+        "{out}"
+    );
     let points = std::fs::read_to_string(ws.join("data/chapter-4/points.csv")).unwrap();
     assert_eq!(points.lines().count(), 101);
     assert!(ws.join("models/chapter-4/linear.pt").is_file());
 
     let out = run_main(&ctx, &main, &[("STUB_TORCH_CUDA", "1")]);
     assert!(out.contains("device: cuda\n"), "{out}");
-    assert!(out.contains("data: read 100 points from data/chapter-4/points.csv"), "{out}");
+    assert!(
+        out.contains("data: read 100 points from data/chapter-4/points.csv"),
+        "{out}"
+    );
     assert!(!out.contains("wrote"), "{out}");
     let out = run_main(&ctx, &main, &[]);
     assert!(out.contains("device: cpu\n"), "{out}");
@@ -257,7 +312,17 @@ fn training_main_py_trains_checkpoints_and_resumes() {
     let ctx = scaffold_context();
     let (code, _, err) = run(
         &ctx,
-        &["scaffold", "new", "ch7", "-t", "training", "-d", "epochs=2", "-d", "batch_size=64"],
+        &[
+            "scaffold",
+            "new",
+            "ch7",
+            "-t",
+            "training",
+            "-d",
+            "epochs=2",
+            "-d",
+            "batch_size=64",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     let ws = ctx.workspace();
@@ -265,13 +330,22 @@ fn training_main_py_trains_checkpoints_and_resumes() {
     py_compile(&main);
     let out = run_main(&ctx, &main, &[("STUB_TORCH_CUDA", "1")]);
     assert!(out.contains("device: cuda\n"), "{out}");
-    assert!(out.contains("data: wrote example data to data/ch7/train.csv"), "{out}");
-    assert!(out.contains("data: read 400 rows from data/ch7/train.csv"), "{out}");
+    assert!(
+        out.contains("data: wrote example data to data/ch7/train.csv"),
+        "{out}"
+    );
+    assert!(
+        out.contains("data: read 400 rows from data/ch7/train.csv"),
+        "{out}"
+    );
     assert!(out.contains("epoch 2/2:"), "{out}");
     assert!(ws.join("models/ch7/checkpoint.pt").is_file());
     assert!(ws.join("data/ch7/README.md").is_file());
     let out = run_main(&ctx, &main, &[]);
-    assert!(out.contains("resuming after epoch 2 from models/ch7/checkpoint.pt"), "{out}");
+    assert!(
+        out.contains("resuming after epoch 2 from models/ch7/checkpoint.pt"),
+        "{out}"
+    );
     assert!(!out.contains("epoch 1/2"), "{out}");
 }
 
@@ -292,7 +366,10 @@ fn a_user_template_overrides_a_built_in_file_and_adds_templates() {
         &ws.join("templates/paper/template.toml"),
         "description = \"Reproduce a paper\"\nrequired = [\"paper\"]\n[variables.paper]\ndescription = \"the paper's title\"\n",
     );
-    write_file(&ws.join("templates/paper/NOTES.md"), "Notes on {{ paper }} ({{ name }})\n");
+    write_file(
+        &ws.join("templates/paper/NOTES.md"),
+        "Notes on {{ paper }} ({{ name }})\n",
+    );
     write_file(&ws.join("templates/paper/models/.keep"), "");
 
     let (code, out, err) = run(&ctx, &["scaffold", "list"]);
@@ -303,9 +380,17 @@ fn a_user_template_overrides_a_built_in_file_and_adds_templates() {
     assert_eq!(code, 0);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["schema"], 1);
-    let names: Vec<&str> = doc["templates"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = doc["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["chapter", "paper", "training"]);
-    assert_eq!(doc["templates"][0]["overridden_files"], serde_json::json!(["README.md"]));
+    assert_eq!(
+        doc["templates"][0]["overridden_files"],
+        serde_json::json!(["README.md"])
+    );
     assert_eq!(doc["templates"][1]["source"], "user");
 
     let (code, _, err) = run(&ctx, &["scaffold", "new", "chapter-9"]);
@@ -314,19 +399,40 @@ fn a_user_template_overrides_a_built_in_file_and_adds_templates() {
         std::fs::read_to_string(ws.join("notebooks/chapter-9/README.md")).unwrap(),
         "# Chapter 9, my way\nBy Ada Lovelace on 2026-11-25.\n"
     );
-    assert!(std::fs::read_to_string(ws.join("notebooks/chapter-9/main.py")).unwrap().contains("pick_device"));
+    assert!(
+        std::fs::read_to_string(ws.join("notebooks/chapter-9/main.py"))
+            .unwrap()
+            .contains("pick_device")
+    );
 
     // A required variable: refused without a terminal, given with -d.
     let before = snapshot_tree(&ws);
     let (code, _, err) = run(&ctx, &["scaffold", "new", "attention", "-t", "paper"]);
     assert_eq!(code, 2);
-    assert!(err.contains("needs a value for paper (the paper's title)"), "{err}");
+    assert!(
+        err.contains("needs a value for paper (the paper's title)"),
+        "{err}"
+    );
     assert!(err.contains("pass -d paper=VALUE"), "{err}");
-    let (code, _, err) = run(&ctx, &["--yes", "scaffold", "new", "attention", "-t", "paper"]);
+    let (code, _, err) = run(
+        &ctx,
+        &["--yes", "scaffold", "new", "attention", "-t", "paper"],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("--yes has no answer"), "{err}");
     assert_eq!(snapshot_tree(&ws), before);
-    let (code, _, err) = run(&ctx, &["scaffold", "new", "attention", "-t", "paper", "-d", "paper=Attention Is All You Need"]);
+    let (code, _, err) = run(
+        &ctx,
+        &[
+            "scaffold",
+            "new",
+            "attention",
+            "-t",
+            "paper",
+            "-d",
+            "paper=Attention Is All You Need",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         std::fs::read_to_string(ws.join("notebooks/attention/NOTES.md")).unwrap(),
@@ -356,21 +462,76 @@ fn bad_names_are_refused_with_the_rule_and_nothing_changes() {
     let (code, _, err) = run(&ctx, &["scaffold", "new", "chapter-1"]);
     assert_eq!(code, 0, "{err}");
     let long = "a".repeat(65);
-    for name in ["../x", "/abs", ".hidden", "", long.as_str(), "a/b", "CON", "nul", "com7", "chapter 4", "kapitel-ü", "第四章", "Chapter-4", "_x", "a.b"] {
+    for name in [
+        "../x",
+        "/abs",
+        ".hidden",
+        "",
+        long.as_str(),
+        "a/b",
+        "CON",
+        "nul",
+        "com7",
+        "chapter 4",
+        "kapitel-ü",
+        "第四章",
+        "Chapter-4",
+        "_x",
+        "a.b",
+    ] {
         assert_refused(&ctx, &["scaffold", "new", name], NAME_RULE);
         assert_refused(&ctx, &["scaffold", "new", name, "--dry-run"], NAME_RULE);
     }
     assert_refused(&ctx, &["scaffold", "new", "--", "-x"], "starts with a dash");
     let err = assert_refused(&ctx, &["scaffold", "new", "Chapter-4"], "try chapter-4");
-    assert!(err.starts_with("error: invalid name \"Chapter-4\""), "{err}");
+    assert!(
+        err.starts_with("error: invalid name \"Chapter-4\""),
+        "{err}"
+    );
     assert_refused(&ctx, &["scaffold", "new", "CON"], "Windows reserves it");
-    assert_refused(&ctx, &["scaffold", "new", "ch2", "--template", "nope"], "unknown template \"nope\": the templates are chapter, training");
-    assert_refused(&ctx, &["scaffold", "new", "ch2", "--template", "../chapter"], "unknown template");
-    assert_refused(&ctx, &["scaffold", "new", "ch2", "-d", "author"], "has no '='");
-    assert_refused(&ctx, &["scaffold", "new", "ch2", "-d", "colour=red"], "has no variable \"colour\"");
-    assert_refused(&ctx, &["scaffold", "new", "ch2", "-d", "device=gpu"], "one of auto, mps, cuda, cpu");
-    assert_refused(&ctx, &["scaffold", "new", "ch2", "-t", "training", "-d", "epochs=many"], "expected a whole number");
-    assert_refused(&ctx, &["scaffold", "new", "chapter-1"], "the name chapter-1 is taken");
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "ch2", "--template", "nope"],
+        "unknown template \"nope\": the templates are chapter, training",
+    );
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "ch2", "--template", "../chapter"],
+        "unknown template",
+    );
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "ch2", "-d", "author"],
+        "has no '='",
+    );
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "ch2", "-d", "colour=red"],
+        "has no variable \"colour\"",
+    );
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "ch2", "-d", "device=gpu"],
+        "one of auto, mps, cuda, cpu",
+    );
+    assert_refused(
+        &ctx,
+        &[
+            "scaffold",
+            "new",
+            "ch2",
+            "-t",
+            "training",
+            "-d",
+            "epochs=many",
+        ],
+        "expected a whole number",
+    );
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "chapter-1"],
+        "the name chapter-1 is taken",
+    );
 }
 
 #[test]
@@ -379,7 +540,11 @@ fn a_name_taken_in_another_case_or_folder_is_refused() {
     let ws = ctx.workspace();
     std::fs::create_dir_all(ws.join("notebooks/Chapter-4")).unwrap();
     std::fs::create_dir_all(ws.join("models/ch5")).unwrap();
-    assert_refused(&ctx, &["scaffold", "new", "chapter-4"], "notebooks/Chapter-4 exists (names are compared ignoring case)");
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "chapter-4"],
+        "notebooks/Chapter-4 exists (names are compared ignoring case)",
+    );
     assert_refused(&ctx, &["scaffold", "new", "ch5"], "models/ch5 exists");
 }
 
@@ -388,8 +553,15 @@ fn a_broken_manifest_is_named_and_nothing_is_written() {
     let ctx = scaffold_context();
     let ws = ctx.workspace();
     write_file(&ws.join("ttm.toml"), "schema = 1\n[environment\n");
-    let err = assert_refused(&ctx, &["scaffold", "new", "chapter-4"], "ttm.toml: not a valid ttm manifest");
-    assert!(err.contains(&ws.join("ttm.toml").display().to_string()), "{err}");
+    let err = assert_refused(
+        &ctx,
+        &["scaffold", "new", "chapter-4"],
+        "ttm.toml: not a valid ttm manifest",
+    );
+    assert!(
+        err.contains(&ws.join("ttm.toml").display().to_string()),
+        "{err}"
+    );
 }
 
 #[test]
@@ -400,11 +572,19 @@ fn a_layout_folder_linking_out_of_the_workspace_is_not_followed() {
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::create_dir_all(&ws).unwrap();
     std::os::unix::fs::symlink(&outside, ws.join("models")).unwrap();
-    assert_refused(&ctx, &["scaffold", "new", "chapter-4"], "models is a symbolic link to");
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "chapter-4"],
+        "models is a symbolic link to",
+    );
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
     std::fs::remove_file(ws.join("models")).unwrap();
     write_file(&ws.join("data"), "a file\n");
-    assert_refused(&ctx, &["scaffold", "new", "chapter-4"], "data is a file, not a folder");
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "chapter-4"],
+        "data is a file, not a folder",
+    );
 }
 
 #[test]
@@ -414,24 +594,47 @@ fn template_errors_name_the_file_and_write_nothing() {
     write_file(&ws.join("templates/broken/main.py"), "print('ok')\n");
     write_file(&ws.join("templates/broken/README.md"), "# {{ title }\n");
     write_file(&ws.join("templates/undefined/README.md"), "# {{ title }}\n");
-    write_file(&ws.join("templates/undefined/notes/later.md"), "{{ name }} by {{ reviewer }}\n");
-    write_file(&ws.join("templates/badmeta/template.toml"), "description = 3\n");
+    write_file(
+        &ws.join("templates/undefined/notes/later.md"),
+        "{{ name }} by {{ reviewer }}\n",
+    );
+    write_file(
+        &ws.join("templates/badmeta/template.toml"),
+        "description = 3\n",
+    );
 
     let file = ws.join("templates/broken/README.md").display().to_string();
     let err = assert_refused(&ctx, &["scaffold", "new", "ch1", "-t", "broken"], &file);
-    assert!(err.contains("cannot render"), "{err}");
-    assert_refused(&ctx, &["scaffold", "new", "ch1", "-t", "broken", "--dry-run"], &file);
+    assert!(err.contains("syntax error at line 1, column 12"), "{err}");
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "ch1", "-t", "broken", "--dry-run"],
+        &file,
+    );
 
-    let file = ws.join("templates/undefined/notes/later.md").display().to_string();
+    let file = ws
+        .join("templates/undefined/notes/later.md")
+        .display()
+        .to_string();
     let err = assert_refused(&ctx, &["scaffold", "new", "ch1", "-t", "undefined"], &file);
-    assert!(err.contains("the variable `reviewer`, which is not defined"), "{err}");
+    assert!(
+        err.contains("the variable `reviewer`, which is not defined"),
+        "{err}"
+    );
 
-    let file = ws.join("templates/badmeta/template.toml").display().to_string();
+    let file = ws
+        .join("templates/badmeta/template.toml")
+        .display()
+        .to_string();
     assert_refused(&ctx, &["scaffold", "new", "ch1", "-t", "badmeta"], &file);
 
     // An override of a built-in file is rendered just the same.
     write_file(&ws.join("templates/chapter/main.py"), "{% if %}\n");
-    assert_refused(&ctx, &["scaffold", "new", "ch1"], &ws.join("templates/chapter/main.py").display().to_string());
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "ch1"],
+        &ws.join("templates/chapter/main.py").display().to_string(),
+    );
 }
 
 #[test]
@@ -442,7 +645,11 @@ fn a_template_symlink_is_refused() {
     let secret = ctx.home.join("secret.txt");
     std::fs::write(&secret, "secret\n").unwrap();
     std::os::unix::fs::symlink(&secret, ws.join("templates/leaky/secret.txt")).unwrap();
-    assert_refused(&ctx, &["scaffold", "new", "ch1", "-t", "leaky"], "is a symbolic link");
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "ch1", "-t", "leaky"],
+        "is a symbolic link",
+    );
 }
 
 /// A failure after some files are written leaves nothing behind: here a
@@ -458,7 +665,10 @@ fn a_failure_while_staging_leaves_nothing_behind() {
     let before = snapshot_tree(&ws);
     let (code, _, err) = run(&ctx, &["scaffold", "new", "chapter-2"]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("is left from an interrupted `ttm scaffold new chapter-2`"), "{err}");
+    assert!(
+        err.contains("is left from an interrupted `ttm scaffold new chapter-2`"),
+        "{err}"
+    );
     assert!(err.contains("fix: rm -r"), "{err}");
     assert_eq!(snapshot_tree(&ws), before);
 }
@@ -508,7 +718,8 @@ fn a_read_only_destination_leaves_nothing_behind() {
     if std::fs::write(ws.join("models/probe"), "").is_ok() {
         // Root ignores permissions; the staging and manifest tests cover this case.
         std::fs::remove_file(ws.join("models/probe")).unwrap();
-        std::fs::set_permissions(ws.join("models"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(ws.join("models"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
         return;
     }
     let before = snapshot_tree(&ws);
@@ -528,7 +739,18 @@ fn dry_run_lists_and_writes_nothing() {
     assert_snap(&ctx, "dry_run_stdout", &out);
     assert!(!ws.exists());
 
-    let (code, out, _) = run(&ctx, &["--json", "scaffold", "new", "chapter-4", "--dry-run", "-d", "author="]);
+    let (code, out, _) = run(
+        &ctx,
+        &[
+            "--json",
+            "scaffold",
+            "new",
+            "chapter-4",
+            "--dry-run",
+            "-d",
+            "author=",
+        ],
+    );
     assert_eq!(code, 0);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["schema"], 1);
@@ -536,8 +758,20 @@ fn dry_run_lists_and_writes_nothing() {
     assert_eq!(doc["created_workspace"], true);
     assert_eq!(doc["variables"]["author"], "");
     assert_eq!(doc["variables"]["title"], "Chapter 4");
-    let files: Vec<&str> = doc["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
-    assert_eq!(files, ["notebooks/chapter-4/README.md", "notebooks/chapter-4/chapter-4.ipynb", "notebooks/chapter-4/main.py"]);
+    let files: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "notebooks/chapter-4/README.md",
+            "notebooks/chapter-4/chapter-4.ipynb",
+            "notebooks/chapter-4/main.py"
+        ]
+    );
     assert!(!ws.exists());
 }
 
@@ -549,21 +783,107 @@ fn without_git_the_author_is_empty() {
     let (code, _, err) = run(&ctx, &["scaffold", "new", "ch1"]);
     assert_eq!(code, 0, "{err}");
     let readme = std::fs::read_to_string(ctx.workspace().join("notebooks/ch1/README.md")).unwrap();
-    assert!(readme.contains("created 2026-11-25 with `ttm scaffold new ch1`"), "{readme}");
+    assert!(
+        readme.contains("created 2026-11-25 with `ttm scaffold new ch1`"),
+        "{readme}"
+    );
 }
 
 #[test]
 fn json_for_a_real_run() {
     let ctx = scaffold_context();
-    let (code, out, err) = run(&ctx, &["--json", "scaffold", "new", "ch2", "-t", "training"]);
+    let (code, out, err) = run(
+        &ctx,
+        &["--json", "scaffold", "new", "ch2", "-t", "training"],
+    );
     assert_eq!(code, 0, "{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["dry_run"], false);
     assert_eq!(doc["manifest"]["created"], true);
-    assert_eq!(doc["project_folders"], serde_json::json!(["notebooks/ch2", "data/ch2", "models/ch2"]));
+    assert_eq!(
+        doc["project_folders"],
+        serde_json::json!(["notebooks/ch2", "data/ch2", "models/ch2"])
+    );
     for f in doc["files"].as_array().unwrap() {
         let path = PathBuf::from(f["path"].as_str().unwrap());
         let len = std::fs::metadata(ctx.workspace().join(path)).unwrap().len();
         assert_eq!(f["bytes"].as_u64().unwrap(), len);
     }
+}
+
+/// At a terminal, a missing required variable is asked for (dialoguer on a
+/// real pseudo-terminal), and the answer is used.
+#[test]
+fn a_missing_required_variable_is_asked_for_at_a_terminal() {
+    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let ctx = scaffold_context();
+    let ws = ctx.workspace();
+    write_file(
+        &ws.join("templates/paper/template.toml"),
+        "description = \"Reproduce a paper\"\n[variables.paper]\ndescription = \"the paper's title\"\n",
+    );
+    write_file(
+        &ws.join("templates/paper/NOTES.md"),
+        "Notes on {{ paper }}\n",
+    );
+
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 100,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(assert_cmd::cargo::cargo_bin("ttm"));
+    cmd.args(["scaffold", "new", "attention", "-t", "paper"]);
+    cmd.env_clear();
+    cmd.env("HOME", &ctx.home);
+    cmd.env("PATH", ctx.path_var());
+    cmd.env("LC_ALL", "C");
+    cmd.env("NO_COLOR", "1");
+    cmd.env("TERM", "xterm-256color");
+    cmd.cwd(ctx.temp.path());
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+
+    let seen = Arc::new(Mutex::new(String::new()));
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let sink = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let wait_for = |text: &str| {
+        let started = Instant::now();
+        while !seen.lock().unwrap().contains(text) {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no {text:?} in {:?}",
+                seen.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_for("paper (the paper's title)");
+    let mut writer = pair.master.take_writer().unwrap();
+    writer.write_all(b"Attention Is All You Need\r").unwrap();
+    writer.flush().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{}", seen.lock().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(ws.join("notebooks/attention/NOTES.md")).unwrap(),
+        "Notes on Attention Is All You Need\n"
+    );
 }
