@@ -175,25 +175,40 @@ pub fn built_in_names() -> Vec<&'static str> {
 
 /// The names of the user's template folders (valid names only), sorted.
 fn user_names(ws: &Workspace) -> Result<Vec<String>> {
+    Ok(user_folders(ws)?.0)
+}
+
+/// Folders in the user's templates folder whose names are not valid
+/// template names, so they are not templates (for a warning).
+pub fn ignored_user_folders(ws: &Workspace) -> Result<Vec<String>> {
+    Ok(user_folders(ws)?.1)
+}
+
+/// (valid template folder names, other folder names), each sorted.
+fn user_folders(ws: &Workspace) -> Result<(Vec<String>, Vec<String>)> {
     let dir = ws.templates();
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
         Err(e) => return Err(Error::io("cannot read", dir, e)),
     };
-    let mut names = Vec::new();
+    let (mut names, mut ignored) = (Vec::new(), Vec::new());
     for entry in entries {
         let entry = entry.map_err(|e| Error::io("cannot read", &dir, e))?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
+        let name = entry.file_name().to_string_lossy().into_owned();
         let is_dir = std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir());
-        if is_dir && validate_name(&name).is_ok() {
+        if !is_dir || name.starts_with('.') {
+            continue;
+        }
+        if validate_name(&name).is_ok() {
             names.push(name);
+        } else {
+            ignored.push(name);
         }
     }
     names.sort();
-    Ok(names)
+    ignored.sort();
+    Ok((names, ignored))
 }
 
 /// Every template, built-in and the user's, sorted by name.
@@ -306,7 +321,7 @@ fn walk_user_template(root: &Path) -> Result<Vec<(String, PathBuf)>> {
             let path = entry.path();
             let meta =
                 std::fs::symlink_metadata(&path).map_err(|e| Error::io("cannot read", &path, e))?;
-            if entry.file_name() == ".DS_Store" {
+            if entry.file_name() == ".DS_Store" || (entry.file_name() == ".git" && meta.is_dir()) {
                 continue;
             }
             if meta.file_type().is_symlink() {

@@ -371,10 +371,18 @@ fn a_user_template_overrides_a_built_in_file_and_adds_templates() {
         "Notes on {{ paper }} ({{ name }})\n",
     );
     write_file(&ws.join("templates/paper/models/.keep"), "");
+    let logo: &[u8] = &[0x89, b'P', b'N', b'G', 0xff, 0xfe, b'{', b'{'];
+    std::fs::write(ws.join("templates/paper/logo.png"), logo).unwrap();
+    write_file(
+        &ws.join("templates/paper/.git/HEAD"),
+        "ref: refs/heads/main\n",
+    );
+    write_file(&ws.join("templates/My Template/README.md"), "x\n");
 
     let (code, out, err) = run(&ctx, &["scaffold", "list"]);
     assert_eq!(code, 0, "{err}");
     assert_snap(&ctx, "list_with_user_templates", &out);
+    assert!(err.contains("My Template is not a template"), "{err}");
 
     let (code, out, _) = run(&ctx, &["--json", "scaffold", "list"]);
     assert_eq!(code, 0);
@@ -439,6 +447,11 @@ fn a_user_template_overrides_a_built_in_file_and_adds_templates() {
         "Notes on Attention Is All You Need (attention)\n"
     );
     assert!(ws.join("models/attention/.keep").is_file());
+    assert_eq!(
+        std::fs::read(ws.join("notebooks/attention/logo.png")).unwrap(),
+        logo
+    );
+    assert!(!ws.join("notebooks/attention/.git").exists());
     assert!(ws.join("data/attention").is_dir());
 }
 
