@@ -142,6 +142,24 @@ fn the_notebook_is_nbformat_4_5_with_the_manifest_python() {
         let path = ws.join(format!("notebooks/{name}/{name}.ipynb"));
         let nb: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         check_nbformat_4_5(&nb);
+        // The code cells, one after another, are valid Python.
+        let code: String = nb["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["cell_type"] == "code")
+            .flat_map(|c| {
+                c["source"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap().to_owned())
+                    .chain(["\n".to_owned()])
+            })
+            .collect();
+        let cells_py = ctx.temp.path().join(format!("{name}-cells.py"));
+        std::fs::write(&cells_py, code).unwrap();
+        py_compile(&cells_py);
         assert_eq!(nb["metadata"]["language_info"]["version"], "3.12");
         assert_eq!(nb["metadata"]["kernelspec"]["name"], "python3");
         let readme =
