@@ -101,11 +101,10 @@ fn list(ctx: &Context) -> Result<Status> {
     let ws = ctx.workspace()?;
     let templates = template::load_all(&ws)?;
     let out = &ctx.out;
-    for ignored in template::ignored_user_folders(&ws)? {
+    for (ignored, why) in template::ignored_user_folders(&ws)? {
         out.warn(format!(
-            "{} is not a template: its folder name must follow the rule for names ({})",
+            "{} is not a template: {why}",
             ws.templates().join(&ignored).display(),
-            crate::scaffold::name::NAME_RULE
         ));
     }
     if out.json {

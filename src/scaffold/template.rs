@@ -178,14 +178,15 @@ fn user_names(ws: &Workspace) -> Result<Vec<String>> {
     Ok(user_folders(ws)?.0)
 }
 
-/// Folders in the user's templates folder whose names are not valid
-/// template names, so they are not templates (for a warning).
-pub fn ignored_user_folders(ws: &Workspace) -> Result<Vec<String>> {
+/// Entries of the user's templates folder that are not templates, each
+/// with the reason (for a warning from `ttm scaffold list`).
+pub fn ignored_user_folders(ws: &Workspace) -> Result<Vec<(String, &'static str)>> {
     Ok(user_folders(ws)?.1)
 }
 
-/// (valid template folder names, other folder names), each sorted.
-fn user_folders(ws: &Workspace) -> Result<(Vec<String>, Vec<String>)> {
+/// (valid template folder names, other entries with why), each sorted.
+#[allow(clippy::type_complexity)]
+fn user_folders(ws: &Workspace) -> Result<(Vec<String>, Vec<(String, &'static str)>)> {
     let dir = ws.templates();
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
@@ -196,14 +197,18 @@ fn user_folders(ws: &Workspace) -> Result<(Vec<String>, Vec<String>)> {
     for entry in entries {
         let entry = entry.map_err(|e| Error::io("cannot read", &dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let is_dir = std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir());
-        if !is_dir || name.starts_with('.') {
+        let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+            continue;
+        };
+        if name.starts_with('.') || meta.is_file() {
             continue;
         }
-        if validate_name(&name).is_ok() {
-            names.push(name);
+        if meta.file_type().is_symlink() {
+            ignored.push((name, "it is a symbolic link, and ttm does not follow links in templates: copy the folder in instead"));
+        } else if validate_name(&name).is_err() {
+            ignored.push((name, "its folder name must follow the rule for project names (lower-case letters, digits, '-' and '_')"));
         } else {
-            ignored.push(name);
+            names.push(name);
         }
     }
     names.sort();
@@ -224,8 +229,18 @@ pub fn load_all(ws: &Workspace) -> Result<Vec<Template>> {
 /// An unknown name is bad input that lists the known ones.
 pub fn load(ws: &Workspace, name: &str) -> Result<Template> {
     let user_dir = ws.templates().join(name);
-    let has_user = validate_name(name).is_ok()
-        && std::fs::symlink_metadata(&user_dir).is_ok_and(|m| m.is_dir());
+    let user_meta = std::fs::symlink_metadata(&user_dir).ok();
+    if validate_name(name).is_ok()
+        && user_meta
+            .as_ref()
+            .is_some_and(|m| m.file_type().is_symlink())
+    {
+        return Err(Error::BadFile {
+            path: user_dir,
+            message: "is a symbolic link; ttm does not follow links in templates: copy the folder in instead".into(),
+        });
+    }
+    let has_user = validate_name(name).is_ok() && user_meta.is_some_and(|m| m.is_dir());
     let built_in: Vec<&BuiltInFile> = BUILT_IN.iter().filter(|f| f.0 == name).collect();
     if built_in.is_empty() && !has_user {
         let mut known: Vec<String> = built_in_names().into_iter().map(String::from).collect();

@@ -425,6 +425,24 @@ fn a_user_template_overrides_a_built_in_file_and_adds_templates() {
         std::fs::read_to_string(ws.join("notebooks/chapter-9/README.md")).unwrap(),
         "# Chapter 9, my way\nBy Ada Lovelace on 2026-11-25.\n"
     );
+    // No autoescaping: what -d gives is what the file gets.
+    let (code, _, err) = run(
+        &ctx,
+        &[
+            "scaffold",
+            "new",
+            "chapter-10",
+            "-d",
+            "title=Tensors & <Shapes> \"quoted\"",
+            "-d",
+            "author=O'Neil",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(ws.join("notebooks/chapter-10/README.md")).unwrap(),
+        "# Tensors & <Shapes> \"quoted\", my way\nBy O'Neil on 2026-11-25.\n"
+    );
     assert!(
         std::fs::read_to_string(ws.join("notebooks/chapter-9/main.py"))
             .unwrap()
@@ -680,6 +698,21 @@ fn a_template_symlink_is_refused() {
         &ctx,
         &["scaffold", "new", "ch1", "-t", "leaky"],
         "is a symbolic link",
+    );
+    std::os::unix::fs::symlink(ws.join("templates/leaky"), ws.join("templates/linked")).unwrap();
+    assert_refused(
+        &ctx,
+        &["scaffold", "new", "ch1", "-t", "linked"],
+        "templates/linked: is a symbolic link",
+    );
+    std::fs::remove_file(ws.join("templates/leaky/secret.txt")).unwrap();
+    let (code, out, err) = run(&ctx, &["scaffold", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("  leaky "), "{out}");
+    assert!(!out.contains("linked"), "{out}");
+    assert!(
+        err.contains("templates/linked is not a template: it is a symbolic link"),
+        "{err}"
     );
 }
 
