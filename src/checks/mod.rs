@@ -516,6 +516,11 @@ pub fn check_torch(f: &Facts) -> CheckResult {
         }
         return match (t.mps_built, t.mps_available) {
             (Some(true), Some(true)) => CheckResult::ok(ID, format!("PyTorch {version}, MPS available")),
+            (Some(true), _) if f.rosetta == Some(true) || f.env.as_ref().and_then(|e| e.python_machine.as_deref()) == Some("x86_64") => {
+                CheckResult::fail(ID, format!("PyTorch {version} cannot use MPS: its Python is x86_64 and runs under Rosetta"))
+                    .detail("An Intel (x86_64) Python on Apple Silicon never sees the GPU.")
+                    .fix("make the environment again with arm64 Python (see env), then ttm setup")
+            }
             (Some(true), _) => CheckResult::fail(ID, format!("PyTorch {version} has MPS built in, but MPS is not available"))
                 .detail(format!("macOS {} is likely too old for this torch, or this Python runs under Rosetta.", f.os_version.as_deref().unwrap_or("?")))
                 .fix("softwareupdate --list   (update macOS), or install an older torch"),

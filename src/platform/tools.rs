@@ -19,7 +19,9 @@ pub fn detect_xcode_clt(probe: &Probe) -> Detected<PathBuf> {
             }
         }
         // "xcode-select: error: unable to get active developer directory…": not installed.
-        Err(Failure::Failed(msg)) if msg.contains("unable to get active developer directory") => {
+        Err(Failure::Failed(msg))
+            if msg.to_lowercase().contains("unable to get active developer directory") =>
+        {
             Detected::none()
         }
         Err(f) => Detected::failed("xcode-select", "xcode-select", f),
