@@ -191,8 +191,11 @@ pub fn check_os(f: &Facts) -> CheckResult {
         Os::Other => {
             if f.problems_of("uname").is_empty() {
                 CheckResult::fail(ID, format!("{version} is not supported: ttm knows macOS and Linux"))
+                    .fix("run ttm on a Mac, or on Linux with an NVIDIA GPU")
             } else {
-                CheckResult::fail(ID, "could not tell which OS this is").with_problems(f, "uname")
+                CheckResult::fail(ID, "could not tell which OS this is")
+                    .with_problems(f, "uname")
+                    .fix("put the system folders on PATH: export PATH=\"/usr/bin:/bin:$PATH\"")
             }
         }
     }
