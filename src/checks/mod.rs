@@ -33,8 +33,7 @@ pub const DISK_FAIL_BYTES: u64 = 5 * GIB;
 pub const DISK_WARN_BYTES: u64 = 20 * GIB;
 const GIB: u64 = 1 << 30;
 
-const INSTALL_HOMEBREW: &str =
-    r#"/bin/bash -c "$(curl -fsSL https://raw.githubusercontent.com/Homebrew/install/HEAD/install.sh)""#;
+const INSTALL_HOMEBREW: &str = r#"/bin/bash -c "$(curl -fsSL https://raw.githubusercontent.com/Homebrew/install/HEAD/install.sh)""#;
 const INSTALL_MINIFORGE_ARM64: &str = "curl -fsSLO https://github.com/conda-forge/miniforge/releases/latest/download/Miniforge3-MacOSX-arm64.sh && bash Miniforge3-MacOSX-arm64.sh";
 const LEAVE_ROSETTA: &str = "in Finder, Get Info on your terminal app, untick \"Open using Rosetta\", and open a new terminal (or run: arch -arm64 /bin/zsh -l)";
 
@@ -169,13 +168,19 @@ fn major_minor(v: &str) -> Option<(u32, u32)> {
 
 pub fn check_os(f: &Facts) -> CheckResult {
     const ID: &str = "os";
-    let version = f.os_version.clone().unwrap_or_else(|| "unknown version".into());
+    let version = f
+        .os_version
+        .clone()
+        .unwrap_or_else(|| "unknown version".into());
     match f.os {
         Os::Macos => {
-            let mut r = CheckResult::ok(ID, match &f.os_build {
-                Some(b) => format!("macOS {version} ({b})"),
-                None => format!("macOS {version}"),
-            });
+            let mut r = CheckResult::ok(
+                ID,
+                match &f.os_build {
+                    Some(b) => format!("macOS {version} ({b})"),
+                    None => format!("macOS {version}"),
+                },
+            );
             if f.os_version.is_none() {
                 r = CheckResult::warn(ID, "macOS, version unknown").with_problems(f, "sw_vers");
             }
@@ -190,8 +195,11 @@ pub fn check_os(f: &Facts) -> CheckResult {
         }
         Os::Other => {
             if f.problems_of("uname").is_empty() {
-                CheckResult::fail(ID, format!("{version} is not supported: ttm knows macOS and Linux"))
-                    .fix("run ttm on a Mac, or on Linux with an NVIDIA GPU")
+                CheckResult::fail(
+                    ID,
+                    format!("{version} is not supported: ttm knows macOS and Linux"),
+                )
+                .fix("run ttm on a Mac, or on Linux with an NVIDIA GPU")
             } else {
                 CheckResult::fail(ID, "could not tell which OS this is")
                     .with_problems(f, "uname")
@@ -208,18 +216,31 @@ pub fn check_arch(f: &Facts) -> CheckResult {
     let mut r = match (f.os, arch) {
         (Os::Macos, _) if f.apple_silicon => CheckResult::ok(
             ID,
-            format!("Apple Silicon ({})", chip.clone().unwrap_or_else(|| "arm64".into())),
+            format!(
+                "Apple Silicon ({})",
+                chip.clone().unwrap_or_else(|| "arm64".into())
+            ),
         ),
         (Os::Macos, "x86_64") => CheckResult::warn(
             ID,
-            format!("Intel Mac ({}): no MPS GPU, and PyTorch 2.2.2 was the last release for Intel Macs", chip.clone().unwrap_or_else(|| "x86_64".into())),
+            format!(
+                "Intel Mac ({}): no MPS GPU, and PyTorch 2.2.2 was the last release for Intel Macs",
+                chip.clone().unwrap_or_else(|| "x86_64".into())
+            ),
         )
-        .detail("The book's examples run on the CPU here; an Apple Silicon Mac runs them on the GPU."),
-        (Os::Linux, "x86_64" | "aarch64" | "arm64") => CheckResult::ok(ID, match &chip {
-            Some(c) => format!("{arch} ({c})"),
-            None => arch.to_owned(),
-        }),
-        (_, "unknown") => CheckResult::warn(ID, "could not tell the architecture").with_problems(f, "uname"),
+        .detail(
+            "The book's examples run on the CPU here; an Apple Silicon Mac runs them on the GPU.",
+        ),
+        (Os::Linux, "x86_64" | "aarch64" | "arm64") => CheckResult::ok(
+            ID,
+            match &chip {
+                Some(c) => format!("{arch} ({c})"),
+                None => arch.to_owned(),
+            },
+        ),
+        (_, "unknown") => {
+            CheckResult::warn(ID, "could not tell the architecture").with_problems(f, "uname")
+        }
         _ => CheckResult::warn(ID, format!("{arch}: PyTorch publishes no wheels for it")),
     };
     let mut detail = Vec::new();
@@ -261,14 +282,21 @@ pub fn check_macos_version(f: &Facts) -> CheckResult {
         return CheckResult::skip(ID, "not a Mac");
     }
     let Some(v) = f.os_version.as_deref() else {
-        return CheckResult::warn(ID, "could not read the macOS version").with_problems(f, "sw_vers");
+        return CheckResult::warn(ID, "could not read the macOS version")
+            .with_problems(f, "sw_vers");
     };
     match major_minor(v) {
-        Some(mm) if mm < (12, 3) => CheckResult::fail(ID, format!("macOS {v} is too old: PyTorch's MPS backend needs 12.3 or newer"))
-            .fix("softwareupdate --list   (or System Settings > General > Software Update)"),
-        Some(mm) if mm < (14, 0) => CheckResult::warn(ID, format!("macOS {v}: MPS works, but recent PyTorch releases expect macOS 14 or newer"))
-            .detail("If torch says MPS is built but not available, this version is the reason.")
-            .fix("softwareupdate --list   (or System Settings > General > Software Update)"),
+        Some(mm) if mm < (12, 3) => CheckResult::fail(
+            ID,
+            format!("macOS {v} is too old: PyTorch's MPS backend needs 12.3 or newer"),
+        )
+        .fix("softwareupdate --list   (or System Settings > General > Software Update)"),
+        Some(mm) if mm < (14, 0) => CheckResult::warn(
+            ID,
+            format!("macOS {v}: MPS works, but recent PyTorch releases expect macOS 14 or newer"),
+        )
+        .detail("If torch says MPS is built but not available, this version is the reason.")
+        .fix("softwareupdate --list   (or System Settings > General > Software Update)"),
         Some(_) => CheckResult::ok(ID, format!("macOS {v} supports PyTorch's MPS backend")),
         None => CheckResult::warn(ID, format!("unreadable macOS version {v:?}")),
     }
@@ -289,7 +317,10 @@ pub fn check_xcode_clt(f: &Facts) -> CheckResult {
                 .detail("Homebrew, git and Apple's python3 need them.")
                 .fix("xcode-select --install");
             if !f.xcrun_stubs.is_empty() {
-                r = r.detail(format!("{} on PATH are Apple's stubs until they are installed.", f.xcrun_stubs.join(" and ")));
+                r = r.detail(format!(
+                    "{} on PATH are Apple's stubs until they are installed.",
+                    f.xcrun_stubs.join(" and ")
+                ));
             }
             r
         }
@@ -309,14 +340,19 @@ pub fn check_homebrew(f: &Facts) -> CheckResult {
             .detail("The book installs Python and git with it.")
             .fix(INSTALL_HOMEBREW);
     };
-    let version = b.version.as_deref().map(|v| format!("Homebrew {v}")).unwrap_or_else(|| "Homebrew".into());
+    let version = b
+        .version
+        .as_deref()
+        .map(|v| format!("Homebrew {v}"))
+        .unwrap_or_else(|| "Homebrew".into());
     let prefix = b.prefix.display().to_string();
     if f.apple_silicon && prefix == "/usr/local" {
         return CheckResult::fail(ID, format!("{version} in /usr/local is the Intel Homebrew (installed under Rosetta)"))
             .detail("On Apple Silicon, Homebrew belongs in /opt/homebrew; what the Intel one installs runs under Rosetta.")
             .fix(format!("brew bundle dump --file ~/Brewfile; then from a native terminal: arch -arm64 {INSTALL_HOMEBREW}; then /opt/homebrew/bin/brew bundle --file ~/Brewfile"));
     }
-    let mut r = CheckResult::ok(ID, format!("{version} in {prefix}")).detail(format!("{}", b.path.display()));
+    let mut r = CheckResult::ok(ID, format!("{version} in {prefix}"))
+        .detail(format!("{}", b.path.display()));
     if f.apple_silicon && prefix != "/opt/homebrew" {
         r = CheckResult::warn(ID, format!("{version} in {prefix}, not the standard /opt/homebrew"))
             .detail("Bottles (prebuilt packages) work only in the standard prefix; everything builds from source.");
@@ -327,19 +363,33 @@ pub fn check_homebrew(f: &Facts) -> CheckResult {
 pub fn check_git(f: &Facts) -> CheckResult {
     const ID: &str = "git";
     let fix = if is_mac(f) {
-        if f.xcode_clt.is_none() { "xcode-select --install".to_owned() } else { "brew install git".to_owned() }
+        if f.xcode_clt.is_none() {
+            "xcode-select --install".to_owned()
+        } else {
+            "brew install git".to_owned()
+        }
     } else {
         linux_install(f, "git")
     };
     if f.is_xcrun_stub("git") {
-        return CheckResult::fail(ID, "git is Apple's stub: it works once the command line tools are installed").fix(fix);
+        return CheckResult::fail(
+            ID,
+            "git is Apple's stub: it works once the command line tools are installed",
+        )
+        .fix(fix);
     }
     if let Some(t) = probe_trouble(f, ID, "git", "git") {
         return t.fix(fix);
     }
     match &f.git {
-        Some(g) => CheckResult::ok(ID, format!("git {}", g.version.as_deref().unwrap_or("(version unknown)")))
-            .detail(g.path.display().to_string()),
+        Some(g) => CheckResult::ok(
+            ID,
+            format!(
+                "git {}",
+                g.version.as_deref().unwrap_or("(version unknown)")
+            ),
+        )
+        .detail(g.path.display().to_string()),
         None => CheckResult::fail(ID, "git is not installed").fix(fix),
     }
 }
@@ -347,7 +397,11 @@ pub fn check_git(f: &Facts) -> CheckResult {
 pub fn check_python(f: &Facts) -> CheckResult {
     const ID: &str = "python";
     let fix = if is_mac(f) {
-        if f.apple_silicon && f.homebrew.as_ref().is_some_and(|b| b.prefix.as_os_str() == "/usr/local") {
+        if f.apple_silicon
+            && f.homebrew
+                .as_ref()
+                .is_some_and(|b| b.prefix.as_os_str() == "/usr/local")
+        {
             "install native Homebrew first (see homebrew), then: /opt/homebrew/bin/brew install python@3.12".to_owned()
         } else {
             "brew install python@3.12".to_owned()
@@ -357,9 +411,12 @@ pub fn check_python(f: &Facts) -> CheckResult {
     };
     let Some(p) = &f.python else {
         if f.is_xcrun_stub("python3") {
-            return CheckResult::fail(ID, "python3 is Apple's stub: it works only once the command line tools are installed")
-                .detail("Install the command line tools (see xcode-clt), then your own Python.")
-                .fix(fix);
+            return CheckResult::fail(
+                ID,
+                "python3 is Apple's stub: it works only once the command line tools are installed",
+            )
+            .detail("Install the command line tools (see xcode-clt), then your own Python.")
+            .fix(fix);
         }
         if let Some(t) = probe_trouble(f, ID, "python", "python3") {
             return t.fix(fix);
@@ -368,16 +425,32 @@ pub fn check_python(f: &Facts) -> CheckResult {
     };
     let detail = format!("{} ({})", p.path.display(), p.machine);
     if f.apple_silicon && p.machine == "x86_64" {
-        return CheckResult::fail(ID, format!("Python {} is x86_64 (runs under Rosetta)", p.version))
-            .detail(detail)
-            .detail("An Intel Python on Apple Silicon gets no MPS and only old Intel wheels of PyTorch.")
-            .fix(fix);
+        return CheckResult::fail(
+            ID,
+            format!("Python {} is x86_64 (runs under Rosetta)", p.version),
+        )
+        .detail(detail)
+        .detail(
+            "An Intel Python on Apple Silicon gets no MPS and only old Intel wheels of PyTorch.",
+        )
+        .fix(fix);
     }
     match major_minor(&p.version) {
         Some(mm) if mm < (3, 9) => {
-            return CheckResult::fail(ID, format!("Python {} is too old for current PyTorch (3.9 or newer)", p.version)).detail(detail).fix(fix)
+            return CheckResult::fail(
+                ID,
+                format!(
+                    "Python {} is too old for current PyTorch (3.9 or newer)",
+                    p.version
+                ),
+            )
+            .detail(detail)
+            .fix(fix)
         }
-        None => return CheckResult::warn(ID, format!("unreadable Python version {:?}", p.version)).detail(detail),
+        None => {
+            return CheckResult::warn(ID, format!("unreadable Python version {:?}", p.version))
+                .detail(detail)
+        }
         _ => {}
     }
     if p.apple_stub {
@@ -386,35 +459,56 @@ pub fn check_python(f: &Facts) -> CheckResult {
             .detail("It belongs to the command line tools; the book installs its own (Homebrew or conda).")
             .fix(fix);
     }
-    CheckResult::ok(ID, format!("Python {} ({})", p.version, p.machine)).detail(p.path.display().to_string())
+    CheckResult::ok(ID, format!("Python {} ({})", p.version, p.machine))
+        .detail(p.path.display().to_string())
 }
 
 pub fn check_conda(f: &Facts) -> CheckResult {
     const ID: &str = "conda";
-    let wants_conda = f.env_expected.as_ref().is_some_and(|e| e.kind == "conda" && e.from_manifest);
+    let wants_conda = f
+        .env_expected
+        .as_ref()
+        .is_some_and(|e| e.kind == "conda" && e.from_manifest);
     if let Some(t) = probe_trouble(f, ID, "conda", "conda") {
         return t;
     }
     let Some(c) = &f.conda else {
         return if wants_conda {
-            CheckResult::fail(ID, "conda is not installed, and ttm.toml asks for a conda environment")
-                .fix(if is_mac(f) { INSTALL_MINIFORGE_ARM64.to_owned() } else { "ttm setup --env conda".to_owned() })
+            CheckResult::fail(
+                ID,
+                "conda is not installed, and ttm.toml asks for a conda environment",
+            )
+            .fix(if is_mac(f) {
+                INSTALL_MINIFORGE_ARM64.to_owned()
+            } else {
+                "ttm setup --env conda".to_owned()
+            })
         } else {
             CheckResult::skip(ID, "conda is not installed (optional: a venv works too)")
         };
     };
-    let version = c.version.as_deref().map(|v| format!("conda {v}")).unwrap_or_else(|| "conda".into());
+    let version = c
+        .version
+        .as_deref()
+        .map(|v| format!("conda {v}"))
+        .unwrap_or_else(|| "conda".into());
     let platform = c.platform.as_deref().unwrap_or("unknown platform");
     let detail = format!(
         "{}; base {}",
         c.path.display(),
-        c.base_prefix.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "unknown".into())
+        c.base_prefix
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "unknown".into())
     );
     if f.apple_silicon && platform == "osx-64" {
-        return CheckResult::fail(ID, format!("{version} is for Intel Macs (osx-64) on Apple Silicon"))
-            .detail(detail)
-            .detail("Every package it installs runs under Rosetta, and PyTorch gets no MPS.")
-            .fix(INSTALL_MINIFORGE_ARM64);
+        return CheckResult::fail(
+            ID,
+            format!("{version} is for Intel Macs (osx-64) on Apple Silicon"),
+        )
+        .detail(detail)
+        .detail("Every package it installs runs under Rosetta, and PyTorch gets no MPS.")
+        .fix(INSTALL_MINIFORGE_ARM64);
     }
     CheckResult::ok(ID, format!("{version} ({platform})")).detail(detail)
 }
@@ -422,9 +516,15 @@ pub fn check_conda(f: &Facts) -> CheckResult {
 pub fn check_env(f: &Facts) -> CheckResult {
     const ID: &str = "env";
     let expected = f.env_expected.clone();
-    let (kind, name) = expected.as_ref().map(|e| (e.kind.as_str(), e.name.as_str())).unwrap_or(("conda", crate::manifest::DEFAULT_ENV_NAME));
+    let (kind, name) = expected
+        .as_ref()
+        .map(|e| (e.kind.as_str(), e.name.as_str()))
+        .unwrap_or(("conda", crate::manifest::DEFAULT_ENV_NAME));
     if kind == "none" {
-        return CheckResult::skip(ID, "ttm.toml says no environment: packages go into python3 itself");
+        return CheckResult::skip(
+            ID,
+            "ttm.toml says no environment: packages go into python3 itself",
+        );
     }
     let Some(e) = &f.env else {
         let what = if kind == "venv" {
@@ -432,8 +532,12 @@ pub fn check_env(f: &Facts) -> CheckResult {
         } else {
             format!("the conda environment {name}")
         };
-        let mut r = CheckResult::fail(ID, format!("{what} does not exist"))
-            .fix(if kind == "venv" { "ttm setup --env venv".to_owned() } else { format!("ttm setup --env conda --env-name {name}") });
+        let mut r =
+            CheckResult::fail(ID, format!("{what} does not exist")).fix(if kind == "venv" {
+                "ttm setup --env venv".to_owned()
+            } else {
+                format!("ttm setup --env conda --env-name {name}")
+            });
         if kind == "conda" && f.conda.is_none() {
             r = r.detail("conda is not installed; `ttm setup --env venv` makes a venv instead.");
         }
@@ -448,11 +552,18 @@ pub fn check_env(f: &Facts) -> CheckResult {
         _ => "its python does not run".to_owned(),
     };
     let mut r = if e.python_version.is_none() {
-        CheckResult::fail(ID, format!("{label}: {py}")).fix(format!("ttm setup --env {}", if e.flavor == EnvFlavor::Venv { "venv" } else { "conda" }))
+        CheckResult::fail(ID, format!("{label}: {py}")).fix(format!(
+            "ttm setup --env {}",
+            if e.flavor == EnvFlavor::Venv {
+                "venv"
+            } else {
+                "conda"
+            }
+        ))
     } else if f.apple_silicon && e.python_machine.as_deref() == Some("x86_64") {
         CheckResult::fail(ID, format!("{label} is x86_64: it runs under Rosetta"))
             .detail("Made by an Intel conda or Python; PyTorch in it cannot use MPS.")
-            .fix(format!("remove it and run ttm setup from a native terminal with arm64 conda or Python"))
+            .fix("remove it and run ttm setup from a native terminal with arm64 conda or Python")
     } else {
         CheckResult::ok(ID, format!("{label} ({py})"))
     };
@@ -465,20 +576,42 @@ pub fn check_workspace(f: &Facts) -> CheckResult {
     let w = &f.workspace;
     let root = w.root.display().to_string();
     if let Some(b) = &w.blocked {
-        return CheckResult::fail(ID, format!("cannot be used: {b}")).fix("ttm doctor --workspace PATH (a folder), or move the file away");
+        return CheckResult::fail(ID, format!("cannot be used: {b}"))
+            .fix("ttm doctor --workspace PATH (a folder), or move the file away");
     }
     if !w.exists {
         return CheckResult::warn(ID, format!("{root} does not exist yet")).fix("ttm setup");
     }
     if !w.missing_folders.is_empty() {
-        return CheckResult::warn(ID, format!("{root} lacks {}", w.missing_folders.iter().map(|m| format!("{m}/")).collect::<Vec<_>>().join(", ")))
-            .fix(format!("mkdir -p {}", w.missing_folders.iter().map(|m| crate::system::shell_quote(&w.root.join(m).display().to_string())).collect::<Vec<_>>().join(" ")));
+        return CheckResult::warn(
+            ID,
+            format!(
+                "{root} lacks {}",
+                w.missing_folders
+                    .iter()
+                    .map(|m| format!("{m}/"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .fix(format!(
+            "mkdir -p {}",
+            w.missing_folders
+                .iter()
+                .map(|m| crate::system::shell_quote(&w.root.join(m).display().to_string()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
     }
     let mut r = CheckResult::ok(ID, root);
     r = r.detail(format!(
         "ttm.toml {}, requirements.txt {}",
         if w.has_manifest { "present" } else { "absent" },
-        if w.has_requirements { "present" } else { "absent" }
+        if w.has_requirements {
+            "present"
+        } else {
+            "absent"
+        }
     ));
     r
 }
@@ -486,10 +619,17 @@ pub fn check_workspace(f: &Facts) -> CheckResult {
 pub fn check_torch(f: &Facts) -> CheckResult {
     const ID: &str = "torch";
     let pip = match &f.env {
-        Some(e) => format!("{} -m pip install torch torchvision torchaudio", crate::system::shell_quote(&e.python.display().to_string())),
+        Some(e) => format!(
+            "{} -m pip install torch torchvision torchaudio",
+            crate::system::shell_quote(&e.python.display().to_string())
+        ),
         None => "python3 -m pip install torch torchvision torchaudio".to_owned(),
     };
-    let wants_env = f.env_expected.as_ref().map(|e| e.kind != "none").unwrap_or(true);
+    let wants_env = f
+        .env_expected
+        .as_ref()
+        .map(|e| e.kind != "none")
+        .unwrap_or(true);
     let Some(t) = &f.torch else {
         if let Some(trouble) = probe_trouble(f, ID, "torch", "PyTorch") {
             return trouble;
@@ -508,14 +648,18 @@ pub fn check_torch(f: &Facts) -> CheckResult {
             "PyTorch is installed but does not import".to_owned()
         };
         let mut r = CheckResult::fail(ID, summary).detail(err.clone()).fix(pip);
-        if err.contains("have 'x86_64', need 'arm64'") || err.contains("incompatible architecture") {
+        if err.contains("have 'x86_64', need 'arm64'") || err.contains("incompatible architecture")
+        {
             r = r.detail("An x86_64 build on Apple Silicon: the environment runs under Rosetta.");
         }
         return r;
     };
     if is_mac(f) {
         if !f.apple_silicon {
-            return CheckResult::warn(ID, format!("PyTorch {version}, CPU only (Intel Mac: no MPS)"));
+            return CheckResult::warn(
+                ID,
+                format!("PyTorch {version}, CPU only (Intel Mac: no MPS)"),
+            );
         }
         return match (t.mps_built, t.mps_available) {
             (Some(true), Some(true)) => CheckResult::ok(ID, format!("PyTorch {version}, MPS available")),
@@ -535,18 +679,29 @@ pub fn check_torch(f: &Facts) -> CheckResult {
     }
     let has_nvidia = f.gpus.iter().any(|g| g.vendor == "NVIDIA");
     match t.cuda_available {
-        Some(true) => CheckResult::ok(ID, format!(
-            "PyTorch {version}, CUDA {} available{}",
-            t.cuda_version.as_deref().unwrap_or("?"),
-            t.device_name.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
-        )),
-        _ if has_nvidia => CheckResult::fail(ID, format!("PyTorch {version} cannot use the NVIDIA GPU"))
-            .detail(match &t.cuda_version {
-                None => "This torch was built without CUDA (a CPU-only wheel).".to_owned(),
-                Some(v) => format!("Built for CUDA {v}; the driver may be too old for it."),
-            })
-            .fix(pip.replace("pip install", "pip install --force-reinstall")),
-        _ => CheckResult::warn(ID, format!("PyTorch {version}, CPU only (no GPU it can use)")),
+        Some(true) => CheckResult::ok(
+            ID,
+            format!(
+                "PyTorch {version}, CUDA {} available{}",
+                t.cuda_version.as_deref().unwrap_or("?"),
+                t.device_name
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            ),
+        ),
+        _ if has_nvidia => {
+            CheckResult::fail(ID, format!("PyTorch {version} cannot use the NVIDIA GPU"))
+                .detail(match &t.cuda_version {
+                    None => "This torch was built without CUDA (a CPU-only wheel).".to_owned(),
+                    Some(v) => format!("Built for CUDA {v}; the driver may be too old for it."),
+                })
+                .fix(pip.replace("pip install", "pip install --force-reinstall"))
+        }
+        _ => CheckResult::warn(
+            ID,
+            format!("PyTorch {version}, CPU only (no GPU it can use)"),
+        ),
     }
 }
 
@@ -573,21 +728,48 @@ pub fn check_gpu(f: &Facts) -> CheckResult {
             }
             None => CheckResult::warn(ID, "system_profiler listed no GPU"),
         },
-        Os::Macos => CheckResult::warn(ID, match first {
-            Some(g) => format!("{}: PyTorch cannot use it (MPS needs Apple Silicon)", g.name),
-            None => "no GPU PyTorch can use (MPS needs Apple Silicon)".to_owned(),
-        })
-        .detail(f.gpus.iter().map(|g| g.name.clone()).collect::<Vec<_>>().join(", ")),
+        Os::Macos => CheckResult::warn(
+            ID,
+            match first {
+                Some(g) => format!(
+                    "{}: PyTorch cannot use it (MPS needs Apple Silicon)",
+                    g.name
+                ),
+                None => "no GPU PyTorch can use (MPS needs Apple Silicon)".to_owned(),
+            },
+        )
+        .detail(
+            f.gpus
+                .iter()
+                .map(|g| g.name.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         Os::Linux => match first {
-            Some(g) => CheckResult::ok(ID, format!(
-                "{}{}{}",
-                g.name,
-                g.memory_bytes.map(|m| format!(", {}", gib(m))).unwrap_or_default(),
-                g.driver.as_deref().map(|d| format!(", driver {d}")).unwrap_or_default()
-            ))
-            .detail(if f.gpus.len() > 1 { format!("{} GPUs", f.gpus.len()) } else { "1 GPU".into() }),
-            None => CheckResult::warn(ID, "no NVIDIA GPU found (nvidia-smi absent): PyTorch will use the CPU")
-                .detail("With an NVIDIA GPU, install its driver; nvidia-smi comes with it."),
+            Some(g) => CheckResult::ok(
+                ID,
+                format!(
+                    "{}{}{}",
+                    g.name,
+                    g.memory_bytes
+                        .map(|m| format!(", {}", gib(m)))
+                        .unwrap_or_default(),
+                    g.driver
+                        .as_deref()
+                        .map(|d| format!(", driver {d}"))
+                        .unwrap_or_default()
+                ),
+            )
+            .detail(if f.gpus.len() > 1 {
+                format!("{} GPUs", f.gpus.len())
+            } else {
+                "1 GPU".into()
+            }),
+            None => CheckResult::warn(
+                ID,
+                "no NVIDIA GPU found (nvidia-smi absent): PyTorch will use the CPU",
+            )
+            .detail("With an NVIDIA GPU, install its driver; nvidia-smi comes with it."),
         },
         Os::Other => CheckResult::skip(ID, "unknown OS"),
     }
@@ -602,14 +784,30 @@ pub fn check_disk(f: &Facts) -> CheckResult {
         return CheckResult::warn(ID, "could not measure free disk space (df not found)");
     };
     let r = if free < DISK_FAIL_BYTES {
-        CheckResult::fail(ID, format!("only {} free: PyTorch and its packages need about {}", gib(free), gib(DISK_FAIL_BYTES)))
-            .fix("free some space (e.g. brew cleanup, conda clean --all), then run ttm doctor again")
+        CheckResult::fail(
+            ID,
+            format!(
+                "only {} free: PyTorch and its packages need about {}",
+                gib(free),
+                gib(DISK_FAIL_BYTES)
+            ),
+        )
+        .fix("free some space (e.g. brew cleanup, conda clean --all), then run ttm doctor again")
     } else if free < DISK_WARN_BYTES {
-        CheckResult::warn(ID, format!("{} free: enough for PyTorch, tight for datasets and models", gib(free)))
+        CheckResult::warn(
+            ID,
+            format!(
+                "{} free: enough for PyTorch, tight for datasets and models",
+                gib(free)
+            ),
+        )
     } else {
         CheckResult::ok(ID, format!("{} free", gib(free)))
     };
-    r.detail(format!("on the file system of {}", f.workspace.root.display()))
+    r.detail(format!(
+        "on the file system of {}",
+        f.workspace.root.display()
+    ))
 }
 
 #[cfg(test)]
@@ -629,11 +827,42 @@ mod tests {
             chip: Some("Apple M1 Max".into()),
             memory_bytes: Some(64 * GIB),
             xcode_clt: Some("/Library/Developer/CommandLineTools".into()),
-            homebrew: Some(Homebrew { path: "/opt/homebrew/bin/brew".into(), prefix: "/opt/homebrew".into(), version: Some("4.3.5".into()) }),
-            python: Some(Python { path: "/opt/homebrew/bin/python3".into(), version: "3.12.4".into(), machine: "arm64".into(), apple_stub: false, in_env: false }),
-            conda: Some(Conda { path: "/c".into(), version: Some("24.11.3".into()), platform: Some("osx-arm64".into()), envs: vec![], base_prefix: None }),
-            torch: Some(Torch { version: Some("2.5.1".into()), error: None, mps_built: Some(true), mps_available: Some(true), cuda_built: Some(false), cuda_available: Some(false), cuda_version: None, device_name: None }),
-            gpus: vec![Gpu { name: "Apple M1 Max".into(), vendor: "Apple".into(), cores: Some(32), memory_bytes: None, driver: Some("Metal 3".into()) }],
+            homebrew: Some(Homebrew {
+                path: "/opt/homebrew/bin/brew".into(),
+                prefix: "/opt/homebrew".into(),
+                version: Some("4.3.5".into()),
+            }),
+            python: Some(Python {
+                path: "/opt/homebrew/bin/python3".into(),
+                version: "3.12.4".into(),
+                machine: "arm64".into(),
+                apple_stub: false,
+                in_env: false,
+            }),
+            conda: Some(Conda {
+                path: "/c".into(),
+                version: Some("24.11.3".into()),
+                platform: Some("osx-arm64".into()),
+                envs: vec![],
+                base_prefix: None,
+            }),
+            torch: Some(Torch {
+                version: Some("2.5.1".into()),
+                error: None,
+                mps_built: Some(true),
+                mps_available: Some(true),
+                cuda_built: Some(false),
+                cuda_available: Some(false),
+                cuda_version: None,
+                device_name: None,
+            }),
+            gpus: vec![Gpu {
+                name: "Apple M1 Max".into(),
+                vendor: "Apple".into(),
+                cores: Some(32),
+                memory_bytes: None,
+                driver: Some("Metal 3".into()),
+            }],
             disk_free_bytes: Some(300 * GIB),
             ..Facts::default()
         }
@@ -660,24 +889,41 @@ mod tests {
         for id in ["rosetta", "python", "conda", "homebrew"] {
             assert_eq!(status(&r, id), CheckStatus::Fail, "{id}");
         }
-        assert!(r.iter().filter(|c| c.status == CheckStatus::Fail).all(|c| c.fix.is_some()));
+        assert!(r
+            .iter()
+            .filter(|c| c.status == CheckStatus::Fail)
+            .all(|c| c.fix.is_some()));
         assert!(!ready(&r));
     }
 
     #[test]
     fn off_macos_the_mac_checks_skip() {
-        let f = Facts { os: Os::Linux, os_version: Some("Ubuntu 22.04.4 LTS".into()), arch: Some("x86_64".into()), ..Facts::default() };
+        let f = Facts {
+            os: Os::Linux,
+            os_version: Some("Ubuntu 22.04.4 LTS".into()),
+            arch: Some("x86_64".into()),
+            ..Facts::default()
+        };
         let r = run_all(&f);
         for id in ["rosetta", "macos-version", "xcode-clt", "homebrew"] {
             assert_eq!(status(&r, id), CheckStatus::Skip, "{id}");
         }
-        assert_eq!(check_git(&f).fix.as_deref(), Some("sudo apt-get install -y git"));
+        assert_eq!(
+            check_git(&f).fix.as_deref(),
+            Some("sudo apt-get install -y git")
+        );
     }
 
     #[test]
     fn macos_versions() {
         let mut f = ready_mac();
-        for (v, s) in [("12.2.1", CheckStatus::Fail), ("13.6", CheckStatus::Warn), ("14.5", CheckStatus::Ok), ("15.1", CheckStatus::Ok), ("x", CheckStatus::Warn)] {
+        for (v, s) in [
+            ("12.2.1", CheckStatus::Fail),
+            ("13.6", CheckStatus::Warn),
+            ("14.5", CheckStatus::Ok),
+            ("15.1", CheckStatus::Ok),
+            ("x", CheckStatus::Warn),
+        ] {
             f.os_version = Some(v.into());
             assert_eq!(check_macos_version(&f).status, s, "{v}");
         }
@@ -692,7 +938,8 @@ mod tests {
         f.torch.as_mut().unwrap().mps_built = Some(false);
         assert!(check_torch(&f).summary.contains("without MPS"));
         f.torch = None;
-        f.problems.push("torch: `python -I -B -c ...` timed out after 10s and was stopped".into());
+        f.problems
+            .push("torch: `python -I -B -c ...` timed out after 10s and was stopped".into());
         let r = check_torch(&f);
         assert_eq!(r.status, CheckStatus::Warn);
         assert!(r.summary.contains("timed out"), "{}", r.summary);

@@ -17,7 +17,11 @@ pub fn detect(probe: &Probe, root: &Path) -> Detected<u64> {
     match probe.text(Cmd::new("df").arg("-Pk").arg(at)) {
         Ok(text) => match parse_df(&text) {
             Some(free) => Detected::found(free),
-            None => Detected::failed("disk", "df", Failure::Failed("`df -Pk` printed no size".into())),
+            None => Detected::failed(
+                "disk",
+                "df",
+                Failure::Failed("`df -Pk` printed no size".into()),
+            ),
         },
         Err(f) => Detected::failed("disk", "df", f),
     }
@@ -31,7 +35,7 @@ pub fn parse_df(text: &str) -> Option<u64> {
     if !header.contains("Avail") {
         return None;
     }
-    let line = lines.last()?;
+    let line = lines.next_back()?;
     let fields: Vec<&str> = line.split_whitespace().collect();
     if fields.len() < 6 || !fields[fields.len() - 2].ends_with('%') {
         return None;

@@ -10,20 +10,30 @@ use crate::system::Cmd;
 
 pub fn detect(probe: &Probe, os: Os) -> Detected<Vec<Gpu>> {
     match os {
-        Os::Macos => match probe.text(Cmd::new("system_profiler").args(["SPDisplaysDataType", "-json"])) {
-            Ok(text) => match parse_system_profiler_displays(&text) {
-                Ok(gpus) => Detected::found(gpus),
-                Err(msg) => Detected::failed("gpu", "system_profiler", Failure::Failed(format!("system_profiler {msg}"))),
-            },
-            Err(f) => Detected::failed("gpu", "system_profiler", f),
-        },
+        Os::Macos => {
+            match probe.text(Cmd::new("system_profiler").args(["SPDisplaysDataType", "-json"])) {
+                Ok(text) => match parse_system_profiler_displays(&text) {
+                    Ok(gpus) => Detected::found(gpus),
+                    Err(msg) => Detected::failed(
+                        "gpu",
+                        "system_profiler",
+                        Failure::Failed(format!("system_profiler {msg}")),
+                    ),
+                },
+                Err(f) => Detected::failed("gpu", "system_profiler", f),
+            }
+        }
         Os::Linux => match probe.text(Cmd::new("nvidia-smi").args([
             "--query-gpu=name,memory.total,driver_version",
             "--format=csv,noheader,nounits",
         ])) {
             Ok(text) => match parse_nvidia_smi(&text) {
                 Ok(gpus) => Detected::found(gpus),
-                Err(msg) => Detected::failed("gpu", "nvidia-smi", Failure::Failed(format!("nvidia-smi {msg}"))),
+                Err(msg) => Detected::failed(
+                    "gpu",
+                    "nvidia-smi",
+                    Failure::Failed(format!("nvidia-smi {msg}")),
+                ),
             },
             Err(Failure::NotFound) => Detected::found(Vec::new()),
             Err(f) => Detected::failed("gpu", "nvidia-smi", f),
@@ -34,7 +44,8 @@ pub fn detect(probe: &Probe, os: Os) -> Detected<Vec<Gpu>> {
 
 /// `system_profiler SPDisplaysDataType -json`: one [`Gpu`] per item.
 pub fn parse_system_profiler_displays(text: &str) -> Result<Vec<Gpu>, String> {
-    let v: Value = serde_json::from_str(text.trim()).map_err(|e| format!("printed unreadable JSON ({e})"))?;
+    let v: Value =
+        serde_json::from_str(text.trim()).map_err(|e| format!("printed unreadable JSON ({e})"))?;
     let items = v
         .get("SPDisplaysDataType")
         .and_then(Value::as_array)
@@ -111,13 +122,19 @@ pub fn parse_nvidia_smi(text: &str) -> Result<Vec<Gpu>, String> {
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         if fields.len() != 3 || fields[0].is_empty() {
-            return Err(format!("printed an unexpected line {:?}", line.chars().take(80).collect::<String>()));
+            return Err(format!(
+                "printed an unexpected line {:?}",
+                line.chars().take(80).collect::<String>()
+            ));
         }
         gpus.push(Gpu {
             name: fields[0].to_owned(),
             vendor: "NVIDIA".to_owned(),
             cores: None,
-            memory_bytes: fields[1].parse::<u64>().ok().and_then(|m| m.checked_mul(1 << 20)),
+            memory_bytes: fields[1]
+                .parse::<u64>()
+                .ok()
+                .and_then(|m| m.checked_mul(1 << 20)),
             driver: Some(fields[2].to_owned()).filter(|d| !d.is_empty()),
         });
     }
@@ -160,7 +177,10 @@ mod tests {
         assert_eq!(g[0].name, "NVIDIA H100 80GB HBM3");
         assert_eq!(g[0].memory_bytes, Some(81559 << 20));
         assert_eq!(g[0].driver.as_deref(), Some("550.54.15"));
-        assert!(parse_nvidia_smi("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.").is_err());
+        assert!(parse_nvidia_smi(
+            "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."
+        )
+        .is_err());
         assert!(parse_nvidia_smi("").unwrap().is_empty());
     }
 

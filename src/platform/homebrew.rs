@@ -28,7 +28,8 @@ pub fn detect(probe: &Probe, mac: bool) -> Detected<Homebrew> {
         Ok(text) if !text.trim().is_empty() => PathBuf::from(text.trim()),
         Ok(_) => {
             let mut d = Detected::none();
-            d.problems.push("homebrew: `brew --prefix` printed nothing".into());
+            d.problems
+                .push("homebrew: `brew --prefix` printed nothing".into());
             return d;
         }
         Err(f) => return Detected::failed("homebrew", "brew", f),
@@ -63,7 +64,10 @@ mod tests {
 
     #[test]
     fn brew_versions() {
-        assert_eq!(parse_brew_version("Homebrew 4.6.18\n").as_deref(), Some("4.6.18"));
+        assert_eq!(
+            parse_brew_version("Homebrew 4.6.18\n").as_deref(),
+            Some("4.6.18")
+        );
         assert_eq!(
             parse_brew_version("Homebrew 4.0.10\nHomebrew/homebrew-core (git revision 1f1b2b; last commit 2023-03-28)\n").as_deref(),
             Some("4.0.10")

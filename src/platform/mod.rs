@@ -52,7 +52,11 @@ pub fn detect_with(sys: &System, ws: &Workspace, probe: &Probe) -> Facts {
         let mac_facts = s.spawn(|| mac.then(|| sysctl::detect(probe)));
         let machine = s.spawn(|| linux.then(|| os::detect_linux_machine(probe)));
         let tools = s.spawn(|| {
-            let xcode = if mac { tools::detect_xcode_clt(probe) } else { Detected::none() };
+            let xcode = if mac {
+                tools::detect_xcode_clt(probe)
+            } else {
+                Detected::none()
+            };
             let brew = homebrew::detect(probe, mac);
             let git = tools::detect_git(probe);
             (xcode, brew, git)
@@ -152,7 +156,10 @@ fn workspace_facts(ws: &Workspace) -> WorkspaceFacts {
                 .map(|f| f.to_string())
                 .collect()
         } else {
-            crate::workspace::FOLDERS.iter().map(|f| f.to_string()).collect()
+            crate::workspace::FOLDERS
+                .iter()
+                .map(|f| f.to_string())
+                .collect()
         },
         has_requirements: ws.requirements().is_file(),
         has_manifest: ws.manifest().is_file(),

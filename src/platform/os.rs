@@ -52,7 +52,9 @@ pub fn detect(probe: &Probe) -> OsFacts {
                 Ok(text) => {
                     let v = parse_sw_vers(&text);
                     if v.version.is_none() {
-                        facts.problems.push("sw_vers: no ProductVersion in its output".into());
+                        facts
+                            .problems
+                            .push("sw_vers: no ProductVersion in its output".into());
                     }
                     facts.version = v.version;
                     facts.build = v.build;
@@ -67,7 +69,9 @@ pub fn detect(probe: &Probe) -> OsFacts {
             match probe.text(Cmd::new("cat").arg("/etc/os-release")) {
                 Ok(text) => facts.version = parse_os_release(&text),
                 Err(Failure::Failed(msg)) => facts.problems.push(format!("os-release: {msg}")),
-                Err(_) => facts.problems.push("os-release: cat not found on PATH".into()),
+                Err(_) => facts
+                    .problems
+                    .push("os-release: cat not found on PATH".into()),
             }
             if facts.version.is_none() {
                 facts.version = Some(format!("Linux {}", uname.release));
@@ -215,7 +219,10 @@ mod tests {
     #[test]
     fn uname_of_a_mac_and_linux() {
         let u = parse_uname("Darwin 23.5.0 arm64\n").unwrap();
-        assert_eq!((u.sysname.as_str(), u.machine.as_str()), ("Darwin", "arm64"));
+        assert_eq!(
+            (u.sysname.as_str(), u.machine.as_str()),
+            ("Darwin", "arm64")
+        );
         let u = parse_uname("Linux 5.15.0-105-generic x86_64").unwrap();
         assert_eq!(u.release, "5.15.0-105-generic");
         assert!(parse_uname("Darwin").is_none());
@@ -224,10 +231,14 @@ mod tests {
     #[test]
     fn sw_vers_old_and_new_formats() {
         // macOS 14 prints tabs; macOS 10.15 printed "ProductName:\tMac OS X".
-        let v = parse_sw_vers("ProductName:\t\tmacOS\nProductVersion:\t\t14.5\nBuildVersion:\t\t23F79\n");
+        let v = parse_sw_vers(
+            "ProductName:\t\tmacOS\nProductVersion:\t\t14.5\nBuildVersion:\t\t23F79\n",
+        );
         assert_eq!(v.version.as_deref(), Some("14.5"));
         assert_eq!(v.build.as_deref(), Some("23F79"));
-        let v = parse_sw_vers("ProductName:\tMac OS X\nProductVersion:\t10.15.7\nBuildVersion:\t19H2\n");
+        let v = parse_sw_vers(
+            "ProductName:\tMac OS X\nProductVersion:\t10.15.7\nBuildVersion:\t19H2\n",
+        );
         assert_eq!(v.name.as_deref(), Some("Mac OS X"));
         assert_eq!(parse_sw_vers("garbage"), SwVers::default());
     }
@@ -235,7 +246,10 @@ mod tests {
     #[test]
     fn os_release_pretty_name() {
         let text = "PRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\nNAME=\"Ubuntu\"\nVERSION_ID=\"22.04\"\n";
-        assert_eq!(parse_os_release(text).as_deref(), Some("Ubuntu 22.04.4 LTS"));
+        assert_eq!(
+            parse_os_release(text).as_deref(),
+            Some("Ubuntu 22.04.4 LTS")
+        );
         assert_eq!(parse_os_release("NAME=Arch\n").as_deref(), Some("Arch"));
         assert_eq!(parse_os_release(""), None);
     }
@@ -243,8 +257,14 @@ mod tests {
     #[test]
     fn cpuinfo_and_meminfo() {
         let cpu = "processor\t: 0\nmodel name\t: AMD EPYC 7R13 Processor\nprocessor\t: 1\nmodel name\t: AMD EPYC 7R13 Processor\n";
-        assert_eq!(parse_cpuinfo(cpu), (Some("AMD EPYC 7R13 Processor".into()), 2));
-        assert_eq!(parse_meminfo("MemTotal:       65842612 kB\nMemFree: 1 kB\n"), Some(65842612 * 1024));
+        assert_eq!(
+            parse_cpuinfo(cpu),
+            (Some("AMD EPYC 7R13 Processor".into()), 2)
+        );
+        assert_eq!(
+            parse_meminfo("MemTotal:       65842612 kB\nMemFree: 1 kB\n"),
+            Some(65842612 * 1024)
+        );
         assert_eq!(parse_meminfo("MemTotal: lots"), None);
     }
 

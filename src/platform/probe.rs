@@ -32,8 +32,7 @@ impl<'a> Probe<'a> {
     /// A probe with the timeout from `TTM_PROBE_TIMEOUT` (the default if unset or invalid;
     /// commands validate it first with [`Probe::timeout_from`]).
     pub fn new(sys: &'a System) -> Probe<'a> {
-        let timeout = Probe::timeout_from(sys)
-            .unwrap_or(Duration::from_secs(DEFAULT_TIMEOUT_S));
+        let timeout = Probe::timeout_from(sys).unwrap_or(Duration::from_secs(DEFAULT_TIMEOUT_S));
         Probe { sys, timeout }
     }
 

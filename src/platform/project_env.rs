@@ -57,10 +57,9 @@ pub fn detect(probe: &Probe, ws: &Workspace, mac: bool) -> ProjectFacts {
                 e.python_machine = Some(info.machine);
             }
             (Some(Err(Failure::Failed(msg))), _) => problems.push(format!("env: {msg}")),
-            (Some(Err(_)), Some(e)) => problems.push(format!(
-                "env: {} does not run",
-                e.python.display()
-            )),
+            (Some(Err(_)), Some(e)) => {
+                problems.push(format!("env: {} does not run", e.python.display()))
+            }
             _ => {}
         }
         match probed {
@@ -156,7 +155,9 @@ fn detect_conda(probe: &Probe, mac: bool) -> Detected<Conda> {
             .collect();
         if mac {
             places.push(PathBuf::from("/opt/anaconda3/bin/conda"));
-            places.push(PathBuf::from("/opt/homebrew/Caskroom/miniforge/base/bin/conda"));
+            places.push(PathBuf::from(
+                "/opt/homebrew/Caskroom/miniforge/base/bin/conda",
+            ));
         }
         places.into_iter().find(|p| p.is_file())
     });
@@ -172,7 +173,11 @@ fn detect_conda(probe: &Probe, mac: bool) -> Detected<Conda> {
                 envs: info.envs,
                 base_prefix: info.root_prefix,
             }),
-            Err(msg) => Detected::failed("conda", "conda", Failure::Failed(format!("`conda info --json` {msg}"))),
+            Err(msg) => Detected::failed(
+                "conda",
+                "conda",
+                Failure::Failed(format!("`conda info --json` {msg}")),
+            ),
         },
         Err(Failure::NotFound) => Detected::none(),
         Err(f) => Detected::failed("conda", "conda", f),
@@ -194,8 +199,8 @@ pub struct CondaInfo {
 
 /// Parse `conda info --json`.
 pub fn parse_conda_info(text: &str) -> Result<CondaInfo, String> {
-    let v: serde_json::Value = serde_json::from_str(text.trim())
-        .map_err(|e| format!("printed unreadable JSON ({e})"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(text.trim()).map_err(|e| format!("printed unreadable JSON ({e})"))?;
     if !v.is_object() {
         return Err("printed JSON that is not an object".into());
     }
@@ -265,8 +270,14 @@ mod tests {
             base_prefix: info.root_prefix,
         };
         let env = conda_env(&conda, "torch_metal").unwrap();
-        assert_eq!(env.python, Path::new("/Users/zzz/miniforge3/envs/torch_metal/bin/python"));
-        assert!(conda_env(&conda, "miniforge3").is_none(), "base is not a project env");
+        assert_eq!(
+            env.python,
+            Path::new("/Users/zzz/miniforge3/envs/torch_metal/bin/python")
+        );
+        assert!(
+            conda_env(&conda, "miniforge3").is_none(),
+            "base is not a project env"
+        );
         assert!(parse_conda_info("[1]").is_err());
         assert!(parse_conda_info("CondaError: oops").is_err());
     }
@@ -276,7 +287,10 @@ mod tests {
         let t = parse_torch_probe(r#"{"ok": true, "version": "2.5.1", "mps_built": true, "mps_available": true, "cuda_built": false, "cuda_available": false, "cuda_version": null}"#).unwrap();
         assert_eq!(t.version.as_deref(), Some("2.5.1"));
         assert_eq!(t.mps_available, Some(true));
-        let t = parse_torch_probe(r#"{"ok": false, "error": "ModuleNotFoundError: No module named 'torch'"}"#).unwrap();
+        let t = parse_torch_probe(
+            r#"{"ok": false, "error": "ModuleNotFoundError: No module named 'torch'"}"#,
+        )
+        .unwrap();
         assert!(t.version.is_none());
         assert!(t.error.unwrap().contains("No module named"));
         assert!(parse_torch_probe("Segmentation fault").is_err());

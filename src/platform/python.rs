@@ -37,7 +37,9 @@ pub struct PythonInfo {
 pub fn parse_python_info(text: &str) -> Result<PythonInfo, String> {
     last_json_line(text)
         .ok_or_else(|| "printed no JSON".to_owned())
-        .and_then(|line| serde_json::from_str(line).map_err(|e| format!("printed unreadable JSON ({e})")))
+        .and_then(|line| {
+            serde_json::from_str(line).map_err(|e| format!("printed unreadable JSON ({e})"))
+        })
 }
 
 pub(crate) fn last_json_line(text: &str) -> Option<&str> {
@@ -97,7 +99,10 @@ mod tests {
     fn reads_the_scripts_json() {
         let text = "{\"ok\": true, \"version\": \"3.12.4\", \"machine\": \"x86_64\", \"executable\": \"/usr/local/bin/python3\", \"prefix\": \"/usr/local\", \"base_prefix\": \"/usr/local\", \"platform\": \"macOS-14.5-x86_64-i386-64bit\", \"conda\": false}\n";
         let info = parse_python_info(text).unwrap();
-        assert_eq!((info.version.as_str(), info.machine.as_str()), ("3.12.4", "x86_64"));
+        assert_eq!(
+            (info.version.as_str(), info.machine.as_str()),
+            ("3.12.4", "x86_64")
+        );
         assert!(parse_python_info("Python 2.7").is_err());
         assert!(parse_python_info("{\"ok\": 1}").is_err());
     }

@@ -54,9 +54,18 @@ pub fn detect(probe: &Probe) -> MacHardware {
         .map(|b| b.trim().to_owned())
         .filter(|b| !b.is_empty() && b.chars().all(|c| !c.is_control()));
     hw.memsize = memsize.as_deref().and_then(parse_sysctl_u64);
-    hw.ncpu = ncpu.as_deref().and_then(parse_sysctl_u64).and_then(|n| u32::try_from(n).ok());
-    hw.perf_cores = perf.as_deref().and_then(parse_sysctl_u64).and_then(|n| u32::try_from(n).ok());
-    hw.efficiency_cores = eff.as_deref().and_then(parse_sysctl_u64).and_then(|n| u32::try_from(n).ok());
+    hw.ncpu = ncpu
+        .as_deref()
+        .and_then(parse_sysctl_u64)
+        .and_then(|n| u32::try_from(n).ok());
+    hw.perf_cores = perf
+        .as_deref()
+        .and_then(parse_sysctl_u64)
+        .and_then(|n| u32::try_from(n).ok());
+    hw.efficiency_cores = eff
+        .as_deref()
+        .and_then(parse_sysctl_u64)
+        .and_then(|n| u32::try_from(n).ok());
     hw
 }
 
@@ -83,7 +92,10 @@ mod tests {
     fn flags_and_numbers() {
         assert_eq!(parse_sysctl_bool("1\n"), Some(true));
         assert_eq!(parse_sysctl_bool("0"), Some(false));
-        assert_eq!(parse_sysctl_bool("sysctl: unknown oid 'sysctl.proc_translated'"), None);
+        assert_eq!(
+            parse_sysctl_bool("sysctl: unknown oid 'sysctl.proc_translated'"),
+            None
+        );
         assert_eq!(parse_sysctl_u64("68719476736\n"), Some(68719476736));
         assert_eq!(parse_sysctl_u64("-1"), None);
     }

@@ -20,7 +20,9 @@ pub fn detect_xcode_clt(probe: &Probe) -> Detected<PathBuf> {
         }
         // "xcode-select: error: unable to get active developer directory…": not installed.
         Err(Failure::Failed(msg))
-            if msg.to_lowercase().contains("unable to get active developer directory") =>
+            if msg
+                .to_lowercase()
+                .contains("unable to get active developer directory") =>
         {
             Detected::none()
         }
@@ -55,8 +57,14 @@ mod tests {
 
     #[test]
     fn git_versions() {
-        assert_eq!(parse_git_version("git version 2.39.3 (Apple Git-145)\n").as_deref(), Some("2.39.3"));
-        assert_eq!(parse_git_version("git version 2.34.1").as_deref(), Some("2.34.1"));
+        assert_eq!(
+            parse_git_version("git version 2.39.3 (Apple Git-145)\n").as_deref(),
+            Some("2.39.3")
+        );
+        assert_eq!(
+            parse_git_version("git version 2.34.1").as_deref(),
+            Some("2.34.1")
+        );
         assert_eq!(parse_git_version("xcrun: error"), None);
     }
 
