@@ -192,6 +192,7 @@ pub fn check_os(f: &Facts) -> CheckResult {
                 Some(k) => r.detail(format!("kernel {k}")),
                 None => r,
             }
+            .with_problems(f, "os-release")
         }
         Os::Other => {
             if f.problems_of("uname").is_empty() {
@@ -257,6 +258,8 @@ pub fn check_arch(f: &Facts) -> CheckResult {
         r = r.detail(detail.join(", "));
     }
     r.with_problems(f, "sysctl")
+        .with_problems(f, "cpuinfo")
+        .with_problems(f, "meminfo")
 }
 
 pub fn check_rosetta(f: &Facts) -> CheckResult {

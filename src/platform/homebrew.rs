@@ -10,11 +10,8 @@ use super::probe::{Detected, Probe};
 use super::Homebrew;
 use crate::system::Cmd;
 
-pub fn detect(probe: &Probe, mac: bool) -> Detected<Homebrew> {
+pub fn detect(probe: &Probe) -> Detected<Homebrew> {
     let path = probe.sys.which("brew").or_else(|| {
-        if !mac {
-            return None;
-        }
         ["/opt/homebrew/bin/brew", "/usr/local/bin/brew"]
             .iter()
             .map(Path::new)

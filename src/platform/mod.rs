@@ -45,36 +45,59 @@ pub fn detect(sys: &System, ws: &Workspace) -> Facts {
 
 /// [`detect`] with an explicit probe configuration (its timeout).
 pub fn detect_with(sys: &System, ws: &Workspace, probe: &Probe) -> Facts {
-    let os_facts = os::detect(probe);
-    let mac = os_facts.os == Os::Macos;
-    let linux = os_facts.os == Os::Linux;
-    let (mac_facts, machine, tools, python, project, gpus, disk) = std::thread::scope(|s| {
-        let mac_facts = s.spawn(|| mac.then(|| sysctl::detect(probe)));
-        let machine = s.spawn(|| linux.then(|| os::detect_linux_machine(probe)));
-        let tools = s.spawn(|| {
-            let xcode = if mac {
-                tools::detect_xcode_clt(probe)
-            } else {
-                Detected::none()
-            };
-            let brew = homebrew::detect(probe, mac);
-            let git = tools::detect_git(probe);
-            (xcode, brew, git)
-        });
-        let python = s.spawn(|| python::detect(probe, mac));
-        let project = s.spawn(|| project_env::detect(probe, ws, mac));
-        let gpus = s.spawn(|| gpu::detect(probe, os_facts.os));
+    // Everything that does not depend on the OS starts at once; the OS probe
+    // (`uname`, `sw_vers`) runs beside them and then starts the probes that
+    // depend on it. The whole takes about as long as the slowest chain.
+    let (os_part, brew, git, python, project, disk) = std::thread::scope(|s| {
+        let brew = s.spawn(|| homebrew::detect(probe));
+        let git = s.spawn(|| tools::detect_git(probe));
+        let python = s.spawn(|| python::detect(probe));
+        let project = s.spawn(|| project_env::detect(probe, ws));
         let disk = s.spawn(|| disk::detect(probe, ws.root()));
+        let os_part = s.spawn(|| {
+            let os_facts = os::detect(probe);
+            let mac = os_facts.os == Os::Macos;
+            let linux = os_facts.os == Os::Linux;
+            let os = os_facts.os;
+            std::thread::scope(|s| {
+                let hw = s.spawn(|| mac.then(|| sysctl::detect(probe)));
+                let machine = s.spawn(|| linux.then(|| os::detect_linux_machine(probe)));
+                let xcode = s.spawn(|| {
+                    if mac {
+                        tools::detect_xcode_clt(probe)
+                    } else {
+                        Detected::none()
+                    }
+                });
+                let gpus = s.spawn(|| gpu::detect(probe, os));
+                (
+                    os_facts,
+                    join(hw).flatten(),
+                    join(machine).flatten(),
+                    join(xcode),
+                    join(gpus),
+                )
+            })
+        });
         (
-            join(mac_facts),
-            join(machine),
-            join(tools),
+            join(os_part),
+            join(brew),
+            join(git),
             join(python),
             join(project),
-            join(gpus),
             join(disk),
         )
     });
+    let (os_facts, mac_facts, machine, xcode, gpus) = os_part.unwrap_or_else(|| {
+        (
+            os::OsFacts::unknown("a probe thread failed"),
+            None,
+            None,
+            None,
+            None,
+        )
+    });
+    let mac = os_facts.os == Os::Macos;
 
     let mut problems = os_facts.problems.clone();
     let mut stubs = Vec::new();
@@ -88,14 +111,18 @@ pub fn detect_with(sys: &System, ws: &Workspace, probe: &Probe) -> Facts {
         torch_env_vars: torch_env_vars(sys),
         ..Facts::default()
     };
-    if let Some(Some(m)) = mac_facts {
+    if let Some(m) = mac_facts {
         problems.extend(m.problems);
         facts.apple_silicon = m.arm64 == Some(true);
         if let Some(arm64) = m.arm64 {
             facts.arch = Some(if arm64 { "arm64" } else { "x86_64" }.to_owned());
         }
         facts.rosetta = if facts.apple_silicon {
-            Some(m.translated.unwrap_or(false))
+            // Without sysctl.proc_translated, an x86_64 process on arm64 hardware is translated.
+            Some(
+                m.translated
+                    .unwrap_or(facts.process_arch.as_deref() == Some("x86_64")),
+            )
         } else {
             None
         };
@@ -105,19 +132,27 @@ pub fn detect_with(sys: &System, ws: &Workspace, probe: &Probe) -> Facts {
         facts.performance_cores = m.perf_cores;
         facts.efficiency_cores = m.efficiency_cores;
     }
-    if let Some(Some(m)) = machine {
+    if let Some(m) = machine {
         problems.extend(m.problems);
         facts.chip = m.cpu_model;
         facts.cpu_cores = m.cpu_count;
         facts.memory_bytes = m.memory_bytes;
     }
-    if let Some((xcode, brew, git)) = tools {
-        facts.xcode_clt = xcode.take(&mut problems, &mut stubs);
-        facts.homebrew = brew.take(&mut problems, &mut stubs);
-        facts.git = git.take(&mut problems, &mut stubs);
+    if let Some(x) = xcode {
+        facts.xcode_clt = x.take(&mut problems, &mut stubs);
+    }
+    if let Some(b) = brew {
+        facts.homebrew = b.take(&mut problems, &mut stubs);
+    }
+    if let Some(g) = git {
+        facts.git = g.take(&mut problems, &mut stubs);
     }
     if let Some(py) = python {
-        facts.python = py.take(&mut problems, &mut stubs);
+        facts.python = py.take(&mut problems, &mut stubs).map(|mut p| {
+            // /usr/bin/python3 is Apple's only on a Mac.
+            p.apple_stub &= mac;
+            p
+        });
     }
     if let Some(project) = project {
         problems.extend(project.problems);
@@ -131,6 +166,10 @@ pub fn detect_with(sys: &System, ws: &Workspace, probe: &Probe) -> Facts {
     }
     if let Some(d) = disk {
         facts.disk_free_bytes = d.take(&mut problems, &mut stubs);
+    }
+    if !mac {
+        // The stubs are Apple's; elsewhere the xcrun error cannot occur.
+        stubs.clear();
     }
     facts.xcrun_stubs = stubs;
     facts.problems = problems;

@@ -16,14 +16,21 @@ pub struct OsFacts {
     pub problems: Vec<String>,
 }
 
+impl OsFacts {
+    pub fn unknown(why: &str) -> OsFacts {
+        OsFacts {
+            os: Os::Other,
+            version: None,
+            build: None,
+            machine: None,
+            problems: vec![format!("uname: {why}")],
+        }
+    }
+}
+
 pub fn detect(probe: &Probe) -> OsFacts {
-    let mut facts = OsFacts {
-        os: Os::Other,
-        version: None,
-        build: None,
-        machine: None,
-        problems: Vec::new(),
-    };
+    let mut facts = OsFacts::unknown("");
+    facts.problems.clear();
     let uname = match probe.text(Cmd::new("uname").arg("-srm")) {
         Ok(text) => match parse_uname(&text) {
             Some(u) => u,

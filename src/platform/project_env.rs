@@ -28,10 +28,10 @@ pub struct ProjectFacts {
     pub problems: Vec<String>,
 }
 
-pub fn detect(probe: &Probe, ws: &Workspace, mac: bool) -> ProjectFacts {
+pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
     let mut problems = Vec::new();
     let expected = expected_env(probe, ws, &mut problems);
-    let conda = detect_conda(probe, mac).take(&mut problems, &mut Vec::new());
+    let conda = detect_conda(probe).take(&mut problems, &mut Vec::new());
 
     let env = match expected.kind.as_str() {
         "venv" => venv_env(ws),
@@ -140,7 +140,7 @@ fn conda_env(conda: &Conda, name: &str) -> Option<ProjectEnv> {
     })
 }
 
-fn detect_conda(probe: &Probe, mac: bool) -> Detected<Conda> {
+fn detect_conda(probe: &Probe) -> Detected<Conda> {
     let sys = probe.sys;
     let from_env = sys
         .var_non_empty(crate::env_vars::CONDA_EXE)
@@ -153,12 +153,10 @@ fn detect_conda(probe: &Probe, mac: bool) -> Detected<Conda> {
             .iter()
             .map(|d| home.join(d).join("bin").join("conda"))
             .collect();
-        if mac {
-            places.push(PathBuf::from("/opt/anaconda3/bin/conda"));
-            places.push(PathBuf::from(
-                "/opt/homebrew/Caskroom/miniforge/base/bin/conda",
-            ));
-        }
+        places.push(PathBuf::from("/opt/anaconda3/bin/conda"));
+        places.push(PathBuf::from(
+            "/opt/homebrew/Caskroom/miniforge/base/bin/conda",
+        ));
         places.into_iter().find(|p| p.is_file())
     });
     let Some(path) = path else {

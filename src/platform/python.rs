@@ -60,12 +60,13 @@ pub(crate) fn query(probe: &Probe, python: &Path) -> Result<PythonInfo, Failure>
     parse_python_info(&text).map_err(Failure::Failed)
 }
 
-pub fn detect(probe: &Probe, mac: bool) -> Detected<Python> {
+/// `apple_stub` is judged as if on a Mac; `detect` clears it elsewhere.
+pub fn detect(probe: &Probe) -> Detected<Python> {
     let mut d = Detected::none();
     for path in probe.sys.which_all("python3") {
         match query(probe, &path) {
             Ok(info) => {
-                d.value = Some(to_python(path, info, mac));
+                d.value = Some(to_python(path, info));
                 return d;
             }
             Err(f) => d.note("python", "python3", f),
@@ -74,12 +75,11 @@ pub fn detect(probe: &Probe, mac: bool) -> Detected<Python> {
     d
 }
 
-fn to_python(path: PathBuf, info: PythonInfo, mac: bool) -> Python {
+fn to_python(path: PathBuf, info: PythonInfo) -> Python {
     let exe = info.executable.clone().unwrap_or_default();
-    let apple_stub = mac
-        && (path == Path::new("/usr/bin/python3")
-            || exe.starts_with("/Library/Developer/CommandLineTools/")
-            || exe.starts_with("/Applications/Xcode"));
+    let apple_stub = path == Path::new("/usr/bin/python3")
+        || exe.starts_with("/Library/Developer/CommandLineTools/")
+        || exe.starts_with("/Applications/Xcode");
     let in_env = info.conda || info.prefix != info.base_prefix;
     Python {
         path,

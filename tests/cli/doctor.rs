@@ -241,6 +241,24 @@ fn hung_probes_are_stopped_in_parallel() {
 }
 
 #[test]
+fn a_hung_uname_does_not_delay_the_other_probes() {
+    let mut ctx = profile("apple-silicon-ready");
+    ctx.shim("uname", "exec /bin/sleep 30");
+    ctx.shim("conda", "exec /bin/sleep 30");
+    let ctx = ctx.env("TTM_PROBE_TIMEOUT", "2");
+    let started = Instant::now();
+    let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
+    let took = started.elapsed();
+    let v = check_contract(code, &out);
+    assert!(took < Duration::from_millis(3800), "took {took:?}");
+    assert_eq!(status(&v, "os"), "fail");
+    assert!(v["facts"]["problems"]
+        .to_string()
+        .contains("uname -srm` timed out after 2s"));
+    assert_eq!(status(&v, "conda"), "warn");
+}
+
+#[test]
 fn failing_and_garbled_probes_are_warnings() {
     let mut ctx = profile("apple-silicon-ready");
     ctx.shim("brew", "echo 'Error: brew is broken' >&2; exit 1");
