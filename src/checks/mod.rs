@@ -225,12 +225,12 @@ pub fn check_arch(f: &Facts) -> CheckResult {
         (Os::Macos, "x86_64") => CheckResult::warn(
             ID,
             format!(
-                "Intel Mac ({}): no MPS GPU, and PyTorch 2.2.2 was the last release for Intel Macs",
+                "Intel Mac ({}): PyTorch 2.2.2 was the last release for Intel Macs",
                 chip.clone().unwrap_or_else(|| "x86_64".into())
             ),
         )
         .detail(
-            "The book's examples run on the CPU here; an Apple Silicon Mac runs them on the GPU.",
+            "The book's examples run on the CPU here (or an AMD GPU through MPS); an Apple Silicon Mac runs them on its GPU.",
         ),
         (Os::Linux, "x86_64" | "aarch64" | "arm64") => CheckResult::ok(
             ID,
@@ -659,10 +659,19 @@ pub fn check_torch(f: &Facts) -> CheckResult {
     };
     if is_mac(f) {
         if !f.apple_silicon {
-            return CheckResult::warn(
-                ID,
-                format!("PyTorch {version}, CPU only (Intel Mac: no MPS)"),
-            );
+            // PyTorch's MPS backend also runs on the AMD GPUs of some Intel Macs.
+            return if t.mps_available == Some(true) {
+                CheckResult::warn(
+                    ID,
+                    format!("PyTorch {version}, MPS available on an Intel Mac (AMD GPU)"),
+                )
+                .detail("PyTorch 2.2.2 was the last release for Intel Macs.")
+            } else {
+                CheckResult::warn(
+                    ID,
+                    format!("PyTorch {version}, CPU only (no MPS on this Intel Mac)"),
+                )
+            };
         }
         return match (t.mps_built, t.mps_available) {
             (Some(true), Some(true)) => CheckResult::ok(ID, format!("PyTorch {version}, MPS available")),
@@ -733,12 +742,22 @@ pub fn check_gpu(f: &Facts) -> CheckResult {
         },
         Os::Macos => CheckResult::warn(
             ID,
-            match first {
+            match f
+                .gpus
+                .iter()
+                .find(|g| g.name.contains("AMD") || g.name.contains("Radeon"))
+            {
                 Some(g) => format!(
-                    "{}: PyTorch cannot use it (MPS needs Apple Silicon)",
+                    "{}: MPS may use it, with PyTorch 2.2.2 at most (Intel Mac)",
                     g.name
                 ),
-                None => "no GPU PyTorch can use (MPS needs Apple Silicon)".to_owned(),
+                None => match first {
+                    Some(g) => format!(
+                        "{}: PyTorch cannot use it (MPS needs Apple Silicon or an AMD GPU)",
+                        g.name
+                    ),
+                    None => "no GPU PyTorch can use".to_owned(),
+                },
             },
         )
         .detail(
