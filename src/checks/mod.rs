@@ -566,7 +566,16 @@ pub fn check_env(f: &Facts) -> CheckResult {
     } else if f.apple_silicon && e.python_machine.as_deref() == Some("x86_64") {
         CheckResult::fail(ID, format!("{label} is x86_64: it runs under Rosetta"))
             .detail("Made by an Intel conda or Python; PyTorch in it cannot use MPS.")
-            .fix("remove it and run ttm setup from a native terminal with arm64 conda or Python")
+            .fix(match e.flavor {
+                EnvFlavor::Conda => format!(
+                    "with arm64 conda installed (see conda): conda env remove -n {} && ttm setup --env conda",
+                    e.name
+                ),
+                EnvFlavor::Venv => format!(
+                    "with arm64 Python installed (see python): rm -rf {} && ttm setup --env venv",
+                    crate::system::shell_quote(&e.prefix.display().to_string())
+                ),
+            })
     } else {
         CheckResult::ok(ID, format!("{label} ({py})"))
     };
