@@ -406,6 +406,8 @@ pub fn check_python(f: &Facts) -> CheckResult {
                 .is_some_and(|b| b.prefix.as_os_str() == "/usr/local")
         {
             "install native Homebrew first (see homebrew), then: /opt/homebrew/bin/brew install python@3.12".to_owned()
+        } else if f.homebrew.is_none() {
+            "install Homebrew (see homebrew), then: brew install python@3.12".to_owned()
         } else {
             "brew install python@3.12".to_owned()
         }
