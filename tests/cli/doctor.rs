@@ -380,3 +380,39 @@ fn report_has_collect_env_and_mps() {
     let (code, _, _) = output(&mut ctx.ttm(["doctor", "--report", "--json"]));
     assert_eq!(code, 2);
 }
+
+#[test]
+fn the_manifest_names_the_environment() {
+    let ctx = profile("apple-silicon-ready");
+    std::fs::write(
+        ctx.workspace().join("ttm.toml"),
+        "schema = 1\nttm_version = \"0.1.0\"\n\n[environment]\nkind = \"venv\"\nname = \".venv\"\npython = \"3.10\"\n",
+    )
+    .unwrap();
+    let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
+    let v = check_contract(code, &out);
+    assert_eq!(code, 1);
+    assert_eq!(status(&v, "env"), "fail");
+    assert!(
+        summary(&v, "env").contains("the venv"),
+        "{}",
+        summary(&v, "env")
+    );
+    assert_eq!(v["facts"]["env_expected"]["from_manifest"], true);
+
+    // An unreadable manifest: the defaults are used, and env says why.
+    std::fs::write(ctx.workspace().join("ttm.toml"), "this is = = not toml").unwrap();
+    let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
+    let v = check_contract(code, &out);
+    assert_eq!(status(&v, "env"), "ok");
+    let env = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "env")
+        .unwrap();
+    assert!(
+        env["detail"].as_str().unwrap().contains("manifest:"),
+        "{env}"
+    );
+}
