@@ -31,10 +31,7 @@ struct DoctorJson<'a> {
 pub fn run(ctx: &Context, args: &DoctorArgs) -> Result<Status> {
     let ws = ctx.workspace()?;
     let timeout = Probe::timeout_from(&ctx.sys)?;
-    let probe = Probe {
-        sys: &ctx.sys,
-        timeout,
-    };
+    let probe = Probe::with_timeout(&ctx.sys, timeout);
 
     let spinner = ctx.out.spinner("checking this machine");
     let facts = platform::detect_with(&ctx.sys, &ws, &probe);

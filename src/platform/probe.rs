@@ -2,6 +2,8 @@
 //! `TTM_PROBE_TIMEOUT`, with every way it can go wrong (missing, hung,
 //! non-zero, not UTF-8, Apple's xcrun stub) turned into a value, never a panic.
 
+use std::path::Path;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::env_vars;
@@ -15,6 +17,8 @@ pub const DEFAULT_TIMEOUT_S: u64 = 10;
 pub struct Probe<'a> {
     pub sys: &'a System,
     pub timeout: Duration,
+    /// Whether this is a Mac without the command line tools (asked once, when needed).
+    mac_without_clt: OnceLock<bool>,
 }
 
 /// Why a probe's program gave no answer.
@@ -33,7 +37,29 @@ impl<'a> Probe<'a> {
     /// commands validate it first with [`Probe::timeout_from`]).
     pub fn new(sys: &'a System) -> Probe<'a> {
         let timeout = Probe::timeout_from(sys).unwrap_or(Duration::from_secs(DEFAULT_TIMEOUT_S));
-        Probe { sys, timeout }
+        Probe::with_timeout(sys, timeout)
+    }
+
+    pub fn with_timeout(sys: &'a System, timeout: Duration) -> Probe<'a> {
+        Probe {
+            sys,
+            timeout,
+            mac_without_clt: OnceLock::new(),
+        }
+    }
+
+    /// On a Mac without the command line tools, `/usr/bin/git` and
+    /// `/usr/bin/python3` are Apple's stubs, and running one opens Apple's
+    /// "install the command line developer tools?" dialog. Doctor changes
+    /// nothing, so it does not run them: they are stubs, known without running.
+    pub fn is_apple_stub_not_to_run(&self, program: &Path) -> bool {
+        if program != Path::new("/usr/bin/git") && program != Path::new("/usr/bin/python3") {
+            return false;
+        }
+        *self.mac_without_clt.get_or_init(|| {
+            matches!(self.text(Cmd::new("uname").arg("-s")), Ok(s) if s.trim() == "Darwin")
+                && self.text(Cmd::new("xcode-select").arg("-p")).is_err()
+        })
     }
 
     /// `TTM_PROBE_TIMEOUT` as a duration: a positive number of seconds.
@@ -164,5 +190,58 @@ impl<T> Detected<T> {
             }
         }
         self.value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shim_dir(uname: &str, xcode_select_ok: bool) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, body: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+        };
+        write("uname", &format!("echo {uname}"));
+        write(
+            "xcode-select",
+            if xcode_select_ok {
+                "echo /Library/Developer/CommandLineTools"
+            } else {
+                "echo 'xcode-select: error: unable to get active developer directory' >&2; exit 2"
+            },
+        );
+        dir
+    }
+
+    #[test]
+    fn apple_stubs_are_not_run_on_a_mac_without_the_tools() {
+        for (uname, clt, expect) in [
+            ("Darwin", false, true),
+            ("Darwin", true, false),
+            ("Linux", false, false),
+        ] {
+            let dir = shim_dir(uname, clt);
+            let sys = System::from_parts([("PATH", dir.path().as_os_str())], "/");
+            let probe = Probe::with_timeout(&sys, Duration::from_secs(5));
+            assert_eq!(
+                probe.is_apple_stub_not_to_run(Path::new("/usr/bin/git")),
+                expect,
+                "{uname} {clt}"
+            );
+            assert!(!probe.is_apple_stub_not_to_run(Path::new("/opt/homebrew/bin/git")));
+        }
+    }
+
+    #[test]
+    fn xcrun_errors_are_recognised() {
+        assert!(is_xcrun_stub_error("xcrun: error: invalid active developer path (/Library/Developer/CommandLineTools), missing xcrun at: /Library/Developer/CommandLineTools/usr/bin/xcrun"));
+        assert!(!is_xcrun_stub_error("fatal: not a git repository"));
     }
 }

@@ -64,6 +64,10 @@ pub(crate) fn query(probe: &Probe, python: &Path) -> Result<PythonInfo, Failure>
 pub fn detect(probe: &Probe) -> Detected<Python> {
     let mut d = Detected::none();
     for path in probe.sys.which_all("python3") {
+        if probe.is_apple_stub_not_to_run(&path) {
+            d.note("python", "python3", Failure::XcrunStub);
+            continue;
+        }
         match query(probe, &path) {
             Ok(info) => {
                 d.value = Some(to_python(path, info));

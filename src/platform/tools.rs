@@ -34,6 +34,9 @@ pub fn detect_git(probe: &Probe) -> Detected<Tool> {
     let Some(path) = probe.sys.which("git") else {
         return Detected::none();
     };
+    if probe.is_apple_stub_not_to_run(&path) {
+        return Detected::failed("git", "git", Failure::XcrunStub);
+    }
     match probe.text(Cmd::new(&path).arg("--version")) {
         Ok(text) => Detected::found(Tool {
             path,
