@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::probe::{Detected, Probe};
+use super::probe::{Detected, Failure, Probe};
 use super::Homebrew;
 use crate::system::Cmd;
 
@@ -21,7 +21,13 @@ pub fn detect(probe: &Probe) -> Detected<Homebrew> {
     let Some(path) = path else {
         return Detected::none();
     };
-    let prefix = match probe.text(Cmd::new(&path).arg("--prefix")) {
+    // `brew --version` is the slow one; both run at once.
+    let (prefix, version) = std::thread::scope(|s| {
+        let version = s.spawn(|| probe.text(Cmd::new(&path).arg("--version")));
+        let prefix = probe.text(Cmd::new(&path).arg("--prefix"));
+        (prefix, version.join().unwrap_or(Err(Failure::NotFound)))
+    });
+    let prefix = match prefix {
         Ok(text) if !text.trim().is_empty() => PathBuf::from(text.trim()),
         Ok(_) => {
             let mut d = Detected::none();
@@ -32,7 +38,7 @@ pub fn detect(probe: &Probe) -> Detected<Homebrew> {
         Err(f) => return Detected::failed("homebrew", "brew", f),
     };
     let mut d = Detected::none();
-    let version = match probe.text(Cmd::new(&path).arg("--version")) {
+    let version = match version {
         Ok(text) => parse_brew_version(&text),
         Err(f) => {
             d.note("homebrew", "brew", f);
