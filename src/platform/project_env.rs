@@ -30,8 +30,8 @@ pub struct ProjectFacts {
 
 pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
     let mut problems = Vec::new();
-    let expected = expected_env(probe, ws, &mut problems);
     let conda = detect_conda(probe).take(&mut problems, &mut Vec::new());
+    let expected = expected_env(probe, ws, conda.is_some(), &mut problems);
 
     let env = match expected.kind.as_str() {
         "venv" => venv_env(ws),
@@ -81,7 +81,14 @@ pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
     }
 }
 
-fn expected_env(probe: &Probe, ws: &Workspace, problems: &mut Vec<String>) -> ExpectedEnv {
+/// The environment `ttm setup` made or would make: the manifest's, else an
+/// existing venv, else conda when conda is installed (setup's default), else a venv.
+fn expected_env(
+    probe: &Probe,
+    ws: &Workspace,
+    conda_present: bool,
+    problems: &mut Vec<String>,
+) -> ExpectedEnv {
     match Manifest::load(probe.sys, &ws.manifest()) {
         Ok(Some(m)) => {
             return ExpectedEnv {
@@ -98,7 +105,7 @@ fn expected_env(probe: &Probe, ws: &Workspace, problems: &mut Vec<String>) -> Ex
         Ok(None) => {}
         Err(e) => problems.push(format!("manifest: {e}")),
     }
-    let venv = venv_python(&ws.venv()).is_file();
+    let venv = venv_python(&ws.venv()).is_file() || !conda_present;
     ExpectedEnv {
         kind: if venv { "venv" } else { "conda" }.to_owned(),
         name: if venv { ".venv" } else { DEFAULT_ENV_NAME }.to_owned(),
