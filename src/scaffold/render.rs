@@ -314,6 +314,27 @@ mod tests {
         assert_ne!(nb["cells"][0]["id"], code["id"]);
     }
 
+    proptest::proptest! {
+        /// Any text makes a notebook that parses, whose sources join back
+        /// to the cell texts, and never a panic.
+        #[test]
+        fn any_cells_text_makes_a_valid_notebook(text in "(# %%( \\[markdown\\])?\n|[^\r]{0,20}\n){0,12}") {
+            let cells = split_cells(&text);
+            let nb: Value = serde_json::from_str(&notebook_json(&cells, "3.10")).unwrap();
+            let back = nb["cells"].as_array().unwrap();
+            proptest::prop_assert_eq!(back.len(), cells.len());
+            for (cell, json) in cells.iter().zip(back) {
+                let joined: String = json["source"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap())
+                    .collect();
+                proptest::prop_assert_eq!(&joined, &cell.source);
+            }
+        }
+    }
+
     #[test]
     fn destinations() {
         assert_eq!(
