@@ -66,6 +66,7 @@ pub fn observe(sys: &System, facts: &Facts, opts: &Options) -> Result<Seen> {
         python3,
         python_versioned,
         venv_python_exists: ws.venv().join("bin/python").exists(),
+        git_on_path: sys.which("git").is_some(),
         missing_folders,
         requirements: seen_file(&ws.requirements())?,
         manifest: seen_file(&ws.manifest())?,

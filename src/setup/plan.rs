@@ -85,6 +85,8 @@ pub struct Seen {
     /// `python3.X` on PATH, when a version was asked for.
     pub python_versioned: Option<PathBuf>,
     pub venv_python_exists: bool,
+    /// `git` found on PATH by setup itself.
+    pub git_on_path: bool,
     pub missing_folders: Vec<String>,
     pub requirements: SeenFile,
     pub manifest: SeenFile,
@@ -388,7 +390,7 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
     let (base_python, base_version, base_missing) = choose_base_python(facts, opts, seen, &brew_prefix);
     let needs_base = opts.env != EnvKind::Conda;
     let python_missing = needs_base && base_missing;
-    let git_missing = facts.git.is_none() && !(macos && facts.xcode_clt.is_none());
+    let git_missing = facts.git.is_none() && !seen.git_on_path && !(macos && facts.xcode_clt.is_none());
 
     if macos {
         let clt = facts.xcode_clt.is_some();

@@ -64,6 +64,12 @@ fn check_name(name: &str) -> std::result::Result<(), String> {
 /// One requirement: NAME, NAME[extra,...], then optional `OP VERSION` clauses
 /// joined by commas. No spaces, no markers, no URLs.
 pub fn check_requirement(spec: &str) -> std::result::Result<(), String> {
+    if let Some(bad) = spec
+        .chars()
+        .find(|&c| !(is_name_char(c) || "[],<>=!~*+".contains(c)))
+    {
+        return Err(format!("{bad:?} is not allowed in a package requirement"));
+    }
     let name_end = spec.find(|c: char| !is_name_char(c)).unwrap_or(spec.len());
     check_name(&spec[..name_end])?;
     let mut rest = &spec[name_end..];

@@ -1,4 +1,459 @@
-//! `ttm setup` end to end.
+//! `ttm setup` end to end: bad input refused with nothing changed, the plan,
+//! a real venv with a real (offline) pip install twice over, resuming after
+//! a failed step, the order of the commands run (recording shims), and the
+//! Proceed / Customize / Cancel menu driven through a pty.
 
-#[allow(unused_imports)]
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use crate::common::*;
+
+/// Every file under `root` with its bytes (symlinks: their target).
+fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            let rel = p.strip_prefix(root).unwrap().to_path_buf();
+            if meta.file_type().is_symlink() {
+                out.insert(rel, std::fs::read_link(&p).unwrap().into_os_string().into_encoded_bytes());
+            } else if meta.is_dir() {
+                out.insert(rel, b"<dir>".to_vec());
+                stack.push(p);
+            } else {
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn assert_same_tree(before: &BTreeMap<PathBuf, Vec<u8>>, after: &BTreeMap<PathBuf, Vec<u8>>) {
+    let changed: Vec<_> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    assert!(changed.is_empty(), "files changed: {changed:?}");
+}
+
+/// Build the offline wheels (the stand-in torch and friends) into the temp dir.
+fn build_wheels(ctx: &TestContext, extra: &[&str]) -> PathBuf {
+    let out = ctx.temp.path().join("wheels");
+    let status = std::process::Command::new("python3")
+        .arg(fixtures_dir().join("setup-wheels/build_wheels.py"))
+        .arg(&out)
+        .args(extra)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    out
+}
+
+/// pip reads these itself: no index, only the test's wheels.
+fn offline(ctx: TestContext, wheels: &Path) -> TestContext {
+    ctx.env("PIP_NO_INDEX", "1")
+        .env("PIP_FIND_LINKS", wheels)
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+}
+
+#[test]
+fn no_terminal_and_no_yes_exits_2_at_once() {
+    let ctx = TestContext::new();
+    let started = Instant::now();
+    let (code, out, err) = output(&mut ctx.ttm(["setup"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--yes"), "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(!ctx.workspace().exists());
+}
+
+#[test]
+fn bad_inputs_exit_2_and_change_nothing() {
+    let ctx = TestContext::new();
+    let file = ctx.home.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let manifests = ctx.temp.path().join("m");
+    for (name, toml, lock) in [
+        ("not-toml", "this is [ not toml", None),
+        ("unknown-key", "schema = 1\nttm_version = \"0.1.0\"\ncolour = 1\n[environment]\nkind = \"venv\"\nname = \"t\"\npython = \"3.11\"\n", None),
+        ("broken-lock", "schema = 1\nttm_version = \"0.1.0\"\n[environment]\nkind = \"venv\"\nname = \"t\"\npython = \"3.11\"\n", Some("torch==2.5.1\nnumpy>=2\n")),
+    ] {
+        let dir = manifests.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("ttm.toml"), toml).unwrap();
+        if let Some(lock) = lock {
+            std::fs::write(dir.join("requirements.lock"), lock).unwrap();
+        }
+    }
+    let m = |n: &str| manifests.join(n).join("ttm.toml").display().to_string();
+    let inside = file.join("ws").display().to_string();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--env".into(), "pixi".into()], "pixi"),
+        (vec!["--python".into(), "three".into()], "not a Python version"),
+        (vec!["--python".into(), "2.7".into()], "not a Python version"),
+        (vec!["--workspace".into(), inside, "--dry-run".into()], "is a file"),
+        (vec!["--from".into(), m("not-toml")], "not a valid ttm manifest"),
+        (vec!["--from".into(), m("unknown-key")], "colour"),
+        (vec!["--from".into(), m("broken-lock")], "line 2"),
+        (vec!["--packages".into(), "numpy ;rm -rf ~".into()], "not a package"),
+        (vec!["--packages".into(), "numpy$(reboot)".into()], "not a package"),
+        (vec!["--env-name".into(), "my env".into()], "not an environment name"),
+    ];
+    let before = tree(ctx.temp.path());
+    for (args, needle) in cases {
+        let mut all = vec!["setup".to_owned(), "--yes".to_owned()];
+        all.extend(args.iter().cloned());
+        let (code, out, err) = output(&mut ctx.ttm(&all));
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(err.lines().next().unwrap_or("").contains("error:"), "{args:?}: {err}");
+        assert_same_tree(&before, &tree(ctx.temp.path()));
+    }
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_changes_nothing() {
+    let ctx = TestContext::new();
+    let before = tree(ctx.temp.path());
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--dry-run", "--packages", "pandas>=2"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("[to do] Python environment (venv)"), "{out}");
+    assert!(out.contains("-m venv --prompt torch_metal"), "{out}");
+    assert!(out.contains("-m pip install -r"), "{out}");
+    assert!(out.contains("pandas>=2"), "{out}");
+    assert!(out.contains("Dry run: nothing was changed."), "{out}");
+    let (code, out, _) = output(&mut ctx.ttm(["setup", "--dry-run", "--json"]));
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["schema"], 1);
+    assert_eq!(doc["status"], "planned");
+    let ids: Vec<&str> = doc["steps"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["system-packages", "workspace", "environment", "requirements", "pip-install", "torch-check", "selftest", "lock", "manifest"]
+    );
+    assert_same_tree(&before, &tree(ctx.temp.path()));
+}
+
+#[test]
+fn a_real_venv_offline_then_nothing_to_do_and_every_file_identical() {
+    let ctx = TestContext::new();
+    let wheels = build_wheels(&ctx, &["pandas", "numpy"]);
+    let ctx = offline(ctx, &wheels);
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest", "--packages", "pandas"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let ws = ctx.workspace();
+    assert!(out.contains("torch 2.99.0+fake on cpu: weight"), "{out}");
+    assert!(out.contains("Setup is done."), "{out}");
+    for f in ["notebooks", "data", "models", "logs/pip-install.log", ".venv/bin/python", ".ttm/state"] {
+        assert!(ws.join(f).exists(), "{f}");
+    }
+    let lock = std::fs::read_to_string(ws.join("requirements.lock")).unwrap();
+    assert!(lock.contains("torch==2.99.0\n") && lock.contains("pandas==2.99.0\n"), "{lock}");
+    let req = std::fs::read_to_string(ws.join("requirements.txt")).unwrap();
+    assert!(req.contains("\ntorch\ntorchvision\ntorchaudio\n") && req.ends_with("pandas\n"), "{req}");
+    let manifest = std::fs::read_to_string(ws.join("ttm.toml")).unwrap();
+    assert!(manifest.contains("kind = \"venv\"") && manifest.contains("\"pandas\""), "{manifest}");
+
+    // Again: nothing to do, and not one byte changes anywhere under HOME.
+    let before = tree(&ctx.home);
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("Nothing to do"), "{out}");
+    assert!(!out.contains("[to do]"), "{out}");
+    assert_same_tree(&before, &tree(&ctx.home));
+
+    // And --json says so in one document.
+    let (code, out, _) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest", "--json"]));
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["status"], "nothing-to-do");
+    assert_same_tree(&before, &tree(&ctx.home));
+
+    // The user edits requirements.txt: theirs is kept and installed, ttm's goes beside it.
+    std::fs::write(ws.join("requirements.txt"), "torch\nnumpy\n").unwrap();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("you changed it, so yours is kept"), "{out}");
+    assert_eq!(std::fs::read_to_string(ws.join("requirements.txt")).unwrap(), "torch\nnumpy\n");
+    assert_eq!(std::fs::read_to_string(ws.join("requirements.txt.new")).unwrap(), req);
+    assert!(std::fs::read_to_string(ws.join("requirements.lock")).unwrap().contains("numpy==2.99.0"));
+}
+
+#[test]
+fn from_a_manifest_installs_the_locked_versions() {
+    let ctx = TestContext::new();
+    let wheels = build_wheels(&ctx, &[]);
+    let ctx = offline(ctx, &wheels);
+    let old = ctx.temp.path().join("old-mac");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(
+        old.join("ttm.toml"),
+        "schema = 1\nttm_version = \"0.1.0\"\n[environment]\nkind = \"venv\"\nname = \"book\"\npython = \"3.11\"\n[packages]\nextra = []\nnotebook = false\nselftest = false\n",
+    )
+    .unwrap();
+    std::fs::write(old.join("requirements.lock"), "# frozen\ntorch==2.99.0\ntorchvision==2.99.0\n").unwrap();
+    let from = old.join("ttm.toml").display().to_string();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--from", &from]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("Install the locked packages"), "{out}");
+    let log = std::fs::read_to_string(ctx.workspace().join("logs/pip-install.log")).unwrap();
+    assert!(log.contains(&format!("-r {}", old.join("requirements.lock").display())), "{log}");
+    let lock = std::fs::read_to_string(ctx.workspace().join("requirements.lock")).unwrap();
+    assert!(lock.contains("torchvision==2.99.0") && !lock.contains("torchaudio"), "{lock}");
+    let manifest = std::fs::read_to_string(ctx.workspace().join("ttm.toml")).unwrap();
+    assert!(manifest.contains("name = \"book\"") && manifest.contains("notebook = false"), "{manifest}");
+}
+
+#[test]
+fn a_failed_pip_install_is_resumed_from_that_step() {
+    let ctx = TestContext::new();
+    let empty = ctx.temp.path().join("no-wheels");
+    std::fs::create_dir_all(&empty).unwrap();
+    let first = offline(TestContext::new(), &empty);
+    // Same HOME for both runs: reuse the first context, then point pip at real wheels.
+    let (code, out, err) = output(&mut first.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("step `pip-install`"), "{err}");
+    assert!(err.contains("last lines:"), "{err}");
+    assert!(err.contains("log: ") && err.contains("logs/pip-install.log"), "{err}");
+    assert!(err.contains("fix: "), "{err}");
+    let ws = first.workspace();
+    let state = std::fs::read_to_string(ws.join(".ttm/state")).unwrap();
+    assert!(state.contains("environment") && !state.contains("pip-install"), "{state}");
+    assert!(!ws.join("requirements.lock").exists());
+
+    let wheels = build_wheels(&ctx, &[]);
+    let again = offline(TestContext { temp: first.temp, home: first.home, ..TestContext::new() }, &wheels);
+    let (code, out, err) = output(&mut again.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("[ok]    Python environment (venv)"), "{out}");
+    let env_log = std::fs::read_to_string(ws.join("logs/environment.log")).unwrap();
+    assert_eq!(env_log.matches("==> ").count(), 1, "the venv was made once: {env_log}");
+    let pip_log = std::fs::read_to_string(ws.join("logs/pip-install.log")).unwrap();
+    assert_eq!(pip_log.matches("==> ").count(), 2, "{pip_log}");
+    assert!(ws.join("requirements.lock").exists());
+}
+
+/// Shims: `python3` makes a "venv" whose python records its argv and fails
+/// `pip install` the first time.
+fn recording_context() -> (TestContext, PathBuf) {
+    let mut ctx = TestContext::new();
+    let log = ctx.temp.path().join("commands.log");
+    let shims = ctx.shim_dir();
+    write_executable(
+        &shims.join("venv-python"),
+        r#"#!/bin/sh
+echo "venv-python $1 $2 $3" >> "$TTM_TEST_LOG"
+case "$1 $2 $3" in
+  "-m pip install")
+    if [ ! -f "$TTM_TEST_LOG.pip-ok" ]; then
+      touch "$TTM_TEST_LOG.pip-ok"
+      echo "Collecting torch"
+      echo "ERROR: Could not install packages due to an OSError: network is down" >&2
+      exit 1
+    fi
+    echo "Successfully installed torch-2.99.0"; exit 0 ;;
+  "-m pip freeze") echo "torch==2.99.0"; exit 0 ;;
+  "-I -B -c") echo '{"ok": true, "torch": "2.99.0", "device": "cpu", "weight": 2.9, "bias": 2.1, "first_loss": 9.0, "final_loss": 0.01}'; exit 0 ;;
+esac
+exit 3
+"#,
+    );
+    ctx.shim(
+        "python3",
+        r#"case "$1" in
+  -I) echo "python3 $1 $2" >> "$TTM_TEST_LOG"; echo 3.11.9; exit 0 ;;
+  -m) echo "python3 $*" >> "$TTM_TEST_LOG"
+      for a; do last=$a; done
+      mkdir -p "$last/bin" && cp "$(dirname "$0")/venv-python" "$last/bin/python"; exit 0 ;;
+esac
+exit 3"#,
+    );
+    let ctx = ctx.env("TTM_TEST_LOG", &log);
+    (ctx, log)
+}
+
+#[test]
+fn commands_run_in_the_planned_order_and_a_failed_step_resumes() {
+    let (ctx, log) = recording_context();
+    let ws = ctx.workspace().display().to_string();
+    let read = || std::fs::read_to_string(&log).unwrap().replace(&ws, "[WS]");
+    let (code, _, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("network is down"), "{err}");
+    assert_eq!(
+        read(),
+        "python3 -I -c\n\
+         python3 -m venv --prompt torch_metal [WS]/.venv\n\
+         venv-python -m pip install\n"
+    );
+    std::fs::write(&log, "").unwrap();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        read(),
+        "python3 -I -c\n\
+         venv-python -m pip install\n\
+         venv-python -I -B -c\n\
+         venv-python -m pip freeze\n"
+    );
+    let pip_log = std::fs::read_to_string(ctx.workspace().join("logs/pip-install.log")).unwrap();
+    assert!(pip_log.contains("$ PIP_DISABLE_PIP_VERSION_CHECK=1 "), "{pip_log}");
+    assert!(pip_log.contains("-m pip install -r "), "{pip_log}");
+    std::fs::write(&log, "").unwrap();
+    let (code, out, _) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("Nothing to do"), "{out}");
+    assert_eq!(read(), "python3 -I -c\n");
+}
+
+#[test]
+fn the_selftest_failing_is_a_failed_step() {
+    let (ctx, _) = recording_context();
+    let _ = std::fs::write(ctx.temp.path().join("commands.log.pip-ok"), "");
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--json"]));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    if code == 0 {
+        // `ttm selftest` is built and passed here: then it is recorded as done.
+        assert_eq!(doc["selftest"]["ready"], true);
+        return;
+    }
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(doc["status"], "failed");
+    assert_eq!(doc["failure"]["step"], "selftest");
+    assert!(err.contains("step `selftest`"), "{err}");
+    assert!(!ctx.workspace().join("ttm.toml").exists());
+}
+
+/// A pty session: the real dialoguer prompts.
+struct Pty {
+    buf: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Pty {
+    fn spawn(ctx: &TestContext, args: &[&str]) -> Pty {
+        use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+        let pair = native_pty_system()
+            .openpty(PtySize { rows: 50, cols: 200, pixel_width: 0, pixel_height: 0 })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(assert_cmd::cargo::cargo_bin("ttm"));
+        cmd.args(args);
+        cmd.env_clear();
+        cmd.env("HOME", &ctx.home);
+        cmd.env("PATH", ctx.path_var());
+        cmd.env("LC_ALL", "C");
+        cmd.env("NO_COLOR", "1");
+        cmd.env("TERM", "xterm");
+        for (k, v) in &ctx.extra_env {
+            cmd.env(k, v);
+        }
+        cmd.cwd(ctx.temp.path());
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let b = buf.clone();
+        std::thread::spawn(move || {
+            let _keep = pair.master;
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                b.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        Pty { buf, writer, child }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.buf.lock().unwrap()).into_owned()
+    }
+
+    /// Wait until the output holds `needle` `times` times.
+    fn expect(&self, needle: &str, times: usize) {
+        let started = Instant::now();
+        while self.text().matches(needle).count() < times {
+            assert!(started.elapsed() < Duration::from_secs(30), "no {needle:?} in:\n{}", self.text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn send(&mut self, keys: &str) {
+        std::thread::sleep(Duration::from_millis(400));
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    fn exit_code(&mut self) -> u32 {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.exit_code();
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "still running:\n{}", self.text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+const DOWN: &str = "\x1b[B";
+
+#[test]
+fn pty_cancel_changes_nothing() {
+    let (ctx, _) = recording_context();
+    let before = tree(&ctx.home);
+    let mut pty = Pty::spawn(&ctx, &["setup", "--no-selftest"]);
+    pty.expect("Proceed with this plan?", 1);
+    pty.send(DOWN);
+    pty.send(DOWN);
+    pty.send("\r");
+    assert_eq!(pty.exit_code(), 2);
+    assert!(pty.text().contains("cancelled; nothing was changed"), "{}", pty.text());
+    assert_same_tree(&before, &tree(&ctx.home));
+}
+
+#[test]
+fn pty_customize_one_value_then_proceed() {
+    let (ctx, log) = recording_context();
+    std::fs::write(ctx.temp.path().join("commands.log.pip-ok"), "").unwrap();
+    let mut pty = Pty::spawn(&ctx, &["setup", "--no-selftest"]);
+    pty.expect("Proceed with this plan?", 1);
+    pty.send(DOWN);
+    pty.send("\r"); // Customize
+    pty.expect("Workspace", 1);
+    pty.send("\r");
+    pty.expect("Environment", 1);
+    pty.send("\r");
+    pty.expect("Environment name", 1);
+    pty.send("book\r");
+    pty.expect("Python version", 1);
+    pty.send("\r");
+    pty.expect("Extra packages", 1);
+    pty.send("\r");
+    pty.expect("Notebook tooling", 1);
+    pty.send("\r");
+    pty.expect("self-test at the end", 1);
+    pty.send("\r");
+    pty.expect("ttm setup: the plan", 2);
+    pty.expect("Proceed with this plan?", 3);
+    assert!(pty.text().contains("--prompt book"), "{}", pty.text());
+    pty.send("\r"); // Proceed
+    assert_eq!(pty.exit_code(), 0, "{}", pty.text());
+    let commands = std::fs::read_to_string(&log).unwrap();
+    assert!(commands.contains("-m venv --prompt book "), "{commands}");
+    let manifest = std::fs::read_to_string(ctx.workspace().join("ttm.toml")).unwrap();
+    assert!(manifest.contains("name = \"book\""), "{manifest}");
+}
