@@ -195,7 +195,9 @@ impl System {
                         program: cmd.display_name(),
                         message: format!("cannot open log {}: {e}", log.display()),
                     })?;
-                expr.stdout_file(file).stderr_to_stdout()
+                // duct applies the outer redirection first: send stdout to the
+                // file, then stderr to that same stdout.
+                expr.stderr_to_stdout().stdout_file(file)
             }
             None => expr.stdout_capture().stderr_capture(),
         };
@@ -518,6 +520,17 @@ mod tests {
         assert_eq!(out.status, Some(3));
         assert_eq!(out.stdout_text(), "hi\n");
         assert_eq!(out.tail(5), "err");
+    }
+
+    #[test]
+    fn a_log_gets_both_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("x.log");
+        let out = sys()
+            .run(&Cmd::new("sh").args(["-c", "echo out; echo err >&2"]).log_to(&log))
+            .unwrap();
+        assert!(out.stdout.is_empty() && out.stderr.is_empty());
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "out\nerr\n");
     }
 
     #[test]
