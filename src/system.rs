@@ -527,7 +527,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("x.log");
         let out = sys()
-            .run(&Cmd::new("sh").args(["-c", "echo out; echo err >&2"]).log_to(&log))
+            .run(
+                &Cmd::new("sh")
+                    .args(["-c", "echo out; echo err >&2"])
+                    .log_to(&log),
+            )
             .unwrap();
         assert!(out.stdout.is_empty() && out.stderr.is_empty());
         assert_eq!(std::fs::read_to_string(&log).unwrap(), "out\nerr\n");

@@ -90,13 +90,15 @@ impl Workspace {
                             .into(),
                     })
                 }
-                Ok(_) => return Err(Error::BadWorkspace {
-                    path: self.root.clone(),
-                    reason: format!(
+                Ok(_) => {
+                    return Err(Error::BadWorkspace {
+                        path: self.root.clone(),
+                        reason: format!(
                         "{} is a file, so no folder can be made inside it: pass --workspace PATH",
                         p.display()
                     ),
-                }),
+                    })
+                }
                 Err(_) => match p.parent() {
                     Some(parent) => p = parent,
                     None => return Ok(()),

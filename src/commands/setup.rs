@@ -66,14 +66,22 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
         if !plan.blockers.is_empty() {
             print_json(ctx, &plan, None, "blocked", false);
             let b = &plan.blockers[0];
-            return Err(Error::Failed { message: format!("cannot set up: {}", b.message), fix: Some(b.fix.clone()) });
+            return Err(Error::Failed {
+                message: format!("cannot set up: {}", b.message),
+                fix: Some(b.fix.clone()),
+            });
         }
         if plan.nothing_to_do() {
-            ctx.out.line(ctx.out.green("Nothing to do: every step is already done."));
+            ctx.out
+                .line(ctx.out.green("Nothing to do: every step is already done."));
             print_json(ctx, &plan, None, "nothing-to-do", false);
             return Ok(Status::Success);
         }
-        match prompter.select("Proceed with this plan?", &["Proceed", "Customize", "Cancel"], 0)? {
+        match prompter.select(
+            "Proceed with this plan?",
+            &["Proceed", "Customize", "Cancel"],
+            0,
+        )? {
             0 => break plan,
             1 => customize(ctx, &prompter, &facts, &mut opts)?,
             _ => return Err(Error::Cancelled),
@@ -82,7 +90,12 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
 
     // 6. Apply.
     ctx.out.line("");
-    let applier = Applier { sys: &ctx.sys, out: &ctx.out, prompter: &prompter, ws: Workspace::at(&opts.workspace) };
+    let applier = Applier {
+        sys: &ctx.sys,
+        out: &ctx.out,
+        prompter: &prompter,
+        ws: Workspace::at(&opts.workspace),
+    };
     let applied = applier.apply(&plan)?;
 
     // 7. Say how it ended.
@@ -94,7 +107,12 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
         }
         Some(f) => {
             print_json(ctx, &plan, Some(&applied), "failed", false);
-            let mut message = format!("step `{}` ({}) failed: {}", f.step.as_str(), f.title, f.reason);
+            let mut message = format!(
+                "step `{}` ({}) failed: {}",
+                f.step.as_str(),
+                f.title,
+                f.reason
+            );
             if !f.tail.is_empty() {
                 message.push_str("\n  last lines:");
                 for l in f.tail.lines() {
@@ -106,7 +124,10 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
                 message.push_str(&format!("\n  log: {}", log.display()));
             }
             message.push_str("\n  run `ttm setup` again to resume from this step");
-            Err(Error::Failed { message, fix: Some(f.fix.clone()) })
+            Err(Error::Failed {
+                message,
+                fix: Some(f.fix.clone()),
+            })
         }
     }
 }
@@ -136,13 +157,25 @@ fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> 
         Some(p) => {
             let path = ctx.sys.resolve_path(p)?;
             let m = Manifest::load(&ctx.sys, &path)?.ok_or_else(|| {
-                Error::bad_input(format!("--from {}: no such file; give the path of a ttm.toml", path.display()))
+                Error::bad_input(format!(
+                    "--from {}: no such file; give the path of a ttm.toml",
+                    path.display()
+                ))
             })?;
-            let lock_path = path.parent().unwrap_or(Path::new(".")).join("requirements.lock");
+            let lock_path = path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("requirements.lock");
             let locked = match ctx.sys.read_optional(&lock_path)? {
                 Some(bytes) => {
-                    let text = String::from_utf8(bytes).map_err(|_| Error::BadFile { path: lock_path.clone(), message: "is not UTF-8 text".into() })?;
-                    Some(Locked { lines: parse_lock(&text, &lock_path)?, path: lock_path })
+                    let text = String::from_utf8(bytes).map_err(|_| Error::BadFile {
+                        path: lock_path.clone(),
+                        message: "is not UTF-8 text".into(),
+                    })?;
+                    Some(Locked {
+                        lines: parse_lock(&text, &lock_path)?,
+                        path: lock_path,
+                    })
                 }
                 None => {
                     ctx.out.warn(format!("no requirements.lock beside {}: the newest versions of its packages are installed", path.display()));
@@ -151,14 +184,22 @@ fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> 
             };
             (Some((m, path)), locked)
         }
-        None => (Manifest::load(&ctx.sys, &ws.manifest())?.map(|m| (m, ws.manifest())), None),
+        None => (
+            Manifest::load(&ctx.sys, &ws.manifest())?.map(|m| (m, ws.manifest())),
+            None,
+        ),
     };
     if let Some((m, path)) = &base {
-        let bad = |message: String| Error::BadFile { path: path.clone(), message };
+        let bad = |message: String| Error::BadFile {
+            path: path.clone(),
+            message,
+        };
         check_env_name(&m.environment.name).map_err(|e| bad(format!("environment.name: {e}")))?;
-        check_python_version(&m.environment.python).map_err(|e| bad(format!("environment.python: {e}")))?;
+        check_python_version(&m.environment.python)
+            .map_err(|e| bad(format!("environment.python: {e}")))?;
         for p in &m.packages.extra {
-            check_requirement(p).map_err(|why| bad(format!("packages.extra: {p:?} is not a package: {why}")))?;
+            check_requirement(p)
+                .map_err(|why| bad(format!("packages.extra: {p:?} is not a package: {why}")))?;
         }
     }
     let m = base.map(|(m, _)| m);
@@ -169,8 +210,13 @@ fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> 
             .clone()
             .or(m.as_ref().map(|m| m.environment.name.clone()))
             .unwrap_or_else(|| manifest::DEFAULT_ENV_NAME.to_owned()),
-        python: args.python.clone().or(m.as_ref().map(|m| m.environment.python.clone())),
-        extra: packages.or(m.as_ref().map(|m| m.packages.extra.clone())).unwrap_or_default(),
+        python: args
+            .python
+            .clone()
+            .or(m.as_ref().map(|m| m.environment.python.clone())),
+        extra: packages
+            .or(m.as_ref().map(|m| m.packages.extra.clone()))
+            .unwrap_or_default(),
         notebook: m.as_ref().map(|m| m.packages.notebook).unwrap_or(true),
         selftest: !args.no_selftest && m.as_ref().map(|m| m.packages.selftest).unwrap_or(true),
         locked,
@@ -207,7 +253,9 @@ impl Choices {
 fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Options) -> Result<()> {
     let sys = &ctx.sys;
     let ws = prompter.input("Workspace", &opts.workspace.display().to_string(), |s| {
-        let p = sys.resolve_path(Path::new(s.trim())).map_err(|e| e.to_string())?;
+        let p = sys
+            .resolve_path(Path::new(s.trim()))
+            .map_err(|e| e.to_string())?;
         Workspace::at(p).check_usable().map_err(|e| e.to_string())
     })?;
     opts.workspace = sys.resolve_path(Path::new(ws.trim()))?;
@@ -216,29 +264,63 @@ fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Optio
     let current = kinds.iter().position(|k| *k == opts.env).unwrap_or(1);
     let chosen = kinds[prompter.select(
         "Environment",
-        &["conda", "venv (in the workspace's .venv)", "none (pip install --user)"],
+        &[
+            "conda",
+            "venv (in the workspace's .venv)",
+            "none (pip install --user)",
+        ],
         current,
     )?];
     if chosen == EnvKind::Conda && facts.conda.is_none() {
-        ctx.out.warn("conda is not installed here; keeping the current choice");
+        ctx.out
+            .warn("conda is not installed here; keeping the current choice");
     } else {
         opts.env = chosen;
     }
 
-    opts.env_name = prompter.input("Environment name", &opts.env_name, |s| check_env_name(s.trim()).map_err(|e| e.to_string()))?.trim().to_owned();
+    opts.env_name = prompter
+        .input("Environment name", &opts.env_name, |s| {
+            check_env_name(s.trim()).map_err(|e| e.to_string())
+        })?
+        .trim()
+        .to_owned();
 
     let current = opts.python.clone().unwrap_or_else(|| "auto".into());
-    let v = prompter.input("Python version (auto: the first python3 on PATH)", &current, |s| {
-        let s = s.trim();
-        if s == "auto" { Ok(()) } else { check_python_version(s).map_err(|e| e.to_string()) }
-    })?;
+    let v = prompter.input(
+        "Python version (auto: the first python3 on PATH)",
+        &current,
+        |s| {
+            let s = s.trim();
+            if s == "auto" {
+                Ok(())
+            } else {
+                check_python_version(s).map_err(|e| e.to_string())
+            }
+        },
+    )?;
     opts.python = (v.trim() != "auto").then(|| v.trim().to_owned());
 
-    let current = if opts.extra.is_empty() { "none".to_owned() } else { opts.extra.join(" ") };
-    let p = prompter.input("Extra packages, space-separated (none: no extras)", &current, |s| {
-        if s.trim() == "none" { Ok(()) } else { parse_packages(s).map(|_| ()).map_err(|e| e.to_string()) }
-    })?;
-    opts.extra = if p.trim() == "none" { Vec::new() } else { parse_packages(&p)? };
+    let current = if opts.extra.is_empty() {
+        "none".to_owned()
+    } else {
+        opts.extra.join(" ")
+    };
+    let p = prompter.input(
+        "Extra packages, space-separated (none: no extras)",
+        &current,
+        |s| {
+            if s.trim() == "none" {
+                Ok(())
+            } else {
+                parse_packages(s).map(|_| ()).map_err(|e| e.to_string())
+            }
+        },
+    )?;
+    opts.extra = if p.trim() == "none" {
+        Vec::new()
+    } else {
+        parse_packages(&p)?
+    };
 
     opts.notebook = prompter.confirm("Notebook tooling (JupyterLab)?", opts.notebook)?;
     opts.selftest = prompter.confirm("Run ttm's self-test at the end?", opts.selftest)?;
@@ -254,20 +336,39 @@ fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &Plan) {
         Os::Linux => facts.os_version.clone().unwrap_or_else(|| "Linux".into()),
         Os::Other => "unknown system (treated as Linux)".into(),
     };
-    let arch = facts.arch.as_deref().map(|a| format!(", {a}")).unwrap_or_default();
-    let chip = facts.chip.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+    let arch = facts
+        .arch
+        .as_deref()
+        .map(|a| format!(", {a}"))
+        .unwrap_or_default();
+    let chip = facts
+        .chip
+        .as_deref()
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default();
     out.line(format!("  machine      {machine}{arch}{chip}"));
     out.line(format!("  workspace    {}", plan.workspace.display()));
     out.line(format!("  environment  {}", plan.environment));
     out.line(format!("  packages     {}", plan.packages.join(" ")));
-    out.line(format!("  self-test    {}", if opts.selftest { "on" } else { "off" }));
+    out.line(format!(
+        "  self-test    {}",
+        if opts.selftest { "on" } else { "off" }
+    ));
     if let Some(g) = &plan.gpu {
         out.line(format!("  GPU          {g}"));
     }
     out.line("");
     for step in &plan.steps {
-        let mark = if step.satisfied { out.green("[ok]   ") } else { out.yellow("[to do]") };
-        let note = step.note.as_deref().map(|n| out.dim(format!(" - {n}"))).unwrap_or_default();
+        let mark = if step.satisfied {
+            out.green("[ok]   ")
+        } else {
+            out.yellow("[to do]")
+        };
+        let note = step
+            .note
+            .as_deref()
+            .map(|n| out.dim(format!(" - {n}")))
+            .unwrap_or_default();
         out.line(format!("  {mark} {}{note}", step.title));
         if !step.satisfied {
             for a in &step.actions {
@@ -279,7 +380,12 @@ fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &Plan) {
         out.line(format!("  note: {n}"));
     }
     for b in &plan.blockers {
-        out.line(format!("  {} {}\n    fix: {}", out.red("blocked:"), b.message, b.fix));
+        out.line(format!(
+            "  {} {}\n    fix: {}",
+            out.red("blocked:"),
+            b.message,
+            b.fix
+        ));
     }
     out.line("");
 }
@@ -294,9 +400,16 @@ fn closing_message(ctx: &Context, opts: &Options, applied: &Applied) {
             v["device"].as_str().unwrap_or("?")
         )
     });
-    out.line(format!("{}{}", out.green("Setup is done."), check.unwrap_or_default()));
+    out.line(format!(
+        "{}{}",
+        out.green("Setup is done."),
+        check.unwrap_or_default()
+    ));
     let activate = match opts.env {
-        EnvKind::Venv => format!("source {}", shell_path(&Workspace::at(&opts.workspace).venv().join("bin/activate"))),
+        EnvKind::Venv => format!(
+            "source {}",
+            shell_path(&Workspace::at(&opts.workspace).venv().join("bin/activate"))
+        ),
         EnvKind::Conda => format!("conda activate {}", opts.env_name),
         EnvKind::None => "(no environment to activate)".into(),
     };
@@ -349,4 +462,3 @@ fn print_json(ctx: &Context, plan: &Plan, applied: Option<&Applied>, status: &st
     });
     ctx.out.json_doc(&doc);
 }
-

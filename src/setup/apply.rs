@@ -11,7 +11,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::plan::{has_block, Action, EnvPython, Plan, PlannedCmd, Step, StepId, BLOCK_END, BLOCK_START};
+use super::plan::{
+    has_block, Action, EnvPython, Plan, PlannedCmd, Step, StepId, BLOCK_END, BLOCK_START,
+};
 use super::state::State;
 use crate::error::{Error, Result};
 use crate::system::{last_lines, Cmd, System};
@@ -67,7 +69,10 @@ struct ActionError {
 
 impl ActionError {
     fn new(reason: impl Into<String>) -> ActionError {
-        ActionError { reason: reason.into(), tail: String::new() }
+        ActionError {
+            reason: reason.into(),
+            tail: String::new(),
+        }
     }
 }
 
@@ -83,18 +88,26 @@ impl Applier<'_> {
                 applied.steps.push(StepReport {
                     id: step.id,
                     title: step.title.clone(),
-                    result: if step.satisfied { "satisfied" } else { "not-run" },
+                    result: if step.satisfied {
+                        "satisfied"
+                    } else {
+                        "not-run"
+                    },
                     log: None,
                     seconds: 0.0,
                 });
                 continue;
             }
             n += 1;
-            self.out.line(format!("[{n}/{todo}] {}", self.out.bold(&step.title)));
+            self.out
+                .line(format!("[{n}/{todo}] {}", self.out.bold(&step.title)));
             if let Some(question) = &step.confirm {
                 if !self.prompter.confirm(question, true)? {
                     return Err(Error::Failed {
-                        message: format!("stopped before step `{}`: you declined", step.id.as_str()),
+                        message: format!(
+                            "stopped before step `{}`: you declined",
+                            step.id.as_str()
+                        ),
                         fix: Some(step.fix.clone()),
                     });
                 }
@@ -107,10 +120,19 @@ impl Applier<'_> {
             let log_written = log.is_file().then(|| log.clone());
             match result {
                 Ok(()) => {
-                    state.steps.insert(step.id.as_str().to_owned(), step.fingerprint.clone());
+                    state
+                        .steps
+                        .insert(step.id.as_str().to_owned(), step.fingerprint.clone());
                     state.save(self.sys, &self.ws)?;
-                    self.out.line(format!("      {} ({seconds:.1}s)", self.out.green("done")));
-                    applied.steps.push(StepReport { id: step.id, title: step.title.clone(), result: "done", log: log_written, seconds });
+                    self.out
+                        .line(format!("      {} ({seconds:.1}s)", self.out.green("done")));
+                    applied.steps.push(StepReport {
+                        id: step.id,
+                        title: step.title.clone(),
+                        result: "done",
+                        log: log_written,
+                        seconds,
+                    });
                 }
                 Err(e) => {
                     state.steps.remove(step.id.as_str());
@@ -124,7 +146,13 @@ impl Applier<'_> {
                         log: log_written.clone(),
                         fix: step.fix.clone(),
                     });
-                    applied.steps.push(StepReport { id: step.id, title: step.title.clone(), result: "failed", log: log_written, seconds });
+                    applied.steps.push(StepReport {
+                        id: step.id,
+                        title: step.title.clone(),
+                        result: "failed",
+                        log: log_written,
+                        seconds,
+                    });
                 }
             }
         }
@@ -143,20 +171,36 @@ impl Applier<'_> {
                         }
                     }
                 }
-                Action::WaitFor { what, cmd, timeout } => self.wait_for(what, cmd, *timeout, log)?,
+                Action::WaitFor { what, cmd, timeout } => {
+                    self.wait_for(what, cmd, *timeout, log)?
+                }
                 Action::MakeDirs { dirs } => {
                     for d in dirs {
-                        std::fs::create_dir_all(d).map_err(|e| ActionError::new(format!("cannot create {}: {e}", d.display())))?;
+                        std::fs::create_dir_all(d).map_err(|e| {
+                            ActionError::new(format!("cannot create {}: {e}", d.display()))
+                        })?;
                     }
                 }
-                Action::AppendBlock { path, lines } => self.append_block(path, lines).map_err(|e| ActionError::new(e.to_string()))?,
-                Action::WriteFile { path, contents, record } => {
-                    self.sys.write_atomic(path, contents.as_bytes()).map_err(|e| ActionError::new(e.to_string()))?;
+                Action::AppendBlock { path, lines } => self
+                    .append_block(path, lines)
+                    .map_err(|e| ActionError::new(e.to_string()))?,
+                Action::WriteFile {
+                    path,
+                    contents,
+                    record,
+                } => {
+                    self.sys
+                        .write_atomic(path, contents.as_bytes())
+                        .map_err(|e| ActionError::new(e.to_string()))?;
                     if let Some(record) = record {
                         if let Some(dir) = record.parent() {
-                            std::fs::create_dir_all(dir).map_err(|e| ActionError::new(format!("cannot create {}: {e}", dir.display())))?;
+                            std::fs::create_dir_all(dir).map_err(|e| {
+                                ActionError::new(format!("cannot create {}: {e}", dir.display()))
+                            })?;
                         }
-                        self.sys.write_atomic(record, contents.as_bytes()).map_err(|e| ActionError::new(e.to_string()))?;
+                        self.sys
+                            .write_atomic(record, contents.as_bytes())
+                            .map_err(|e| ActionError::new(e.to_string()))?;
                     }
                 }
                 Action::Manual { message, fix } => {
@@ -179,11 +223,17 @@ impl Applier<'_> {
         let start = log_header(log, title, &line);
         if cmd.interactive {
             self.out.line(format!("      $ {line}"));
-            let out = self.sys.run(&cmd.to_cmd()).map_err(|e| ActionError::new(e.to_string()))?;
+            let out = self
+                .sys
+                .run(&cmd.to_cmd())
+                .map_err(|e| ActionError::new(e.to_string()))?;
             return if out.success() {
                 Ok(())
             } else {
-                Err(ActionError::new(format!("`{line}` exited with {}", exit_text(out.status))))
+                Err(ActionError::new(format!(
+                    "`{line}` exited with {}",
+                    exit_text(out.status)
+                )))
             };
         }
         let spinner = self.out.spinner(title.to_owned());
@@ -202,13 +252,25 @@ impl Applier<'_> {
         let tail = || last_lines(&read_from(log, start).unwrap_or_default(), TAIL_LINES);
         match result {
             Ok(Ok(out)) if out.success() => Ok(()),
-            Ok(Ok(out)) => Err(ActionError { reason: format!("`{line}` exited with {}", exit_text(out.status)), tail: tail() }),
-            Ok(Err(e)) => Err(ActionError { reason: e.to_string(), tail: tail() }),
+            Ok(Ok(out)) => Err(ActionError {
+                reason: format!("`{line}` exited with {}", exit_text(out.status)),
+                tail: tail(),
+            }),
+            Ok(Err(e)) => Err(ActionError {
+                reason: e.to_string(),
+                tail: tail(),
+            }),
             Err(_) => Err(ActionError::new(format!("`{line}` could not be watched"))),
         }
     }
 
-    fn wait_for(&self, what: &str, cmd: &PlannedCmd, timeout: Duration, log: &Path) -> Result<(), ActionError> {
+    fn wait_for(
+        &self,
+        what: &str,
+        cmd: &PlannedCmd,
+        timeout: Duration,
+        log: &Path,
+    ) -> Result<(), ActionError> {
         log_header(log, &format!("waiting for {what}"), &cmd.line());
         let spinner = self.out.spinner(format!("waiting for {what}"));
         let started = Instant::now();
@@ -219,7 +281,10 @@ impl Applier<'_> {
             }
             if started.elapsed() > timeout {
                 spinner.finish_and_clear();
-                return Err(ActionError::new(format!("gave up waiting for {what} after {} minutes", timeout.as_secs() / 60)));
+                return Err(ActionError::new(format!(
+                    "gave up waiting for {what} after {} minutes",
+                    timeout.as_secs() / 60
+                )));
             }
             std::thread::sleep(Duration::from_secs(2));
         }
@@ -255,13 +320,23 @@ impl Applier<'_> {
     }
 
     /// Run a program, capturing its output, and copy both streams into the log.
-    fn capture(&self, cmd: Cmd, line: &str, title: &str, log: &Path) -> Result<crate::system::Output, ActionError> {
+    fn capture(
+        &self,
+        cmd: Cmd,
+        line: &str,
+        title: &str,
+        log: &Path,
+    ) -> Result<crate::system::Output, ActionError> {
         log_header(log, title, line);
         let spinner = self.out.spinner(title.to_owned());
         let out = self.sys.run(&cmd);
         spinner.finish_and_clear();
         let out = out.map_err(|e| ActionError::new(e.to_string()))?;
-        if let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(log) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(log)
+        {
             let _ = f.write_all(&out.stdout);
             let _ = f.write_all(&out.stderr);
         }
@@ -269,10 +344,22 @@ impl Applier<'_> {
     }
 
     fn torch_check(&self, python: &EnvPython, log: &Path) -> Result<Value, ActionError> {
-        let flags: &[&str] = if python.user_site { &["-E", "-B", "-c"] } else { &["-I", "-B", "-c"] };
+        let flags: &[&str] = if python.user_site {
+            &["-E", "-B", "-c"]
+        } else {
+            &["-I", "-B", "-c"]
+        };
         let planned = python.cmd(flags).arg(TORCH_CHECK_SCRIPT);
-        let line = format!("{} -c <scripts/torch_check.py>", python.cmd(&flags[..2]).line());
-        let out = self.capture(planned.to_cmd().timeout(Duration::from_secs(600)), &line, "PyTorch check", log)?;
+        let line = format!(
+            "{} -c <scripts/torch_check.py>",
+            python.cmd(&flags[..2]).line()
+        );
+        let out = self.capture(
+            planned.to_cmd().timeout(Duration::from_secs(600)),
+            &line,
+            "PyTorch check",
+            log,
+        )?;
         let doc = last_json(&out.stdout_text());
         match doc {
             Some(v) if v["ok"] == Value::Bool(true) => {
@@ -286,28 +373,45 @@ impl Applier<'_> {
                 Ok(v)
             }
             Some(v) => Err(ActionError {
-                reason: format!("the PyTorch check failed: {}", v["error"].as_str().unwrap_or("no reason given")),
+                reason: format!(
+                    "the PyTorch check failed: {}",
+                    v["error"].as_str().unwrap_or("no reason given")
+                ),
                 tail: out.tail(TAIL_LINES),
             }),
             None => Err(ActionError {
-                reason: format!("the PyTorch check printed no result (exit {})", exit_text(out.status)),
+                reason: format!(
+                    "the PyTorch check printed no result (exit {})",
+                    exit_text(out.status)
+                ),
                 tail: out.tail(TAIL_LINES),
             }),
         }
     }
 
     fn selftest(&self, log: &Path) -> Result<Value, ActionError> {
-        let exe = self.sys.current_exe().ok_or_else(|| ActionError::new("cannot find ttm's own executable"))?;
-        let cmd = Cmd::new(&exe).args(["selftest", "--json"]).timeout(Duration::from_secs(1200));
+        let exe = self
+            .sys
+            .current_exe()
+            .ok_or_else(|| ActionError::new("cannot find ttm's own executable"))?;
+        let cmd = Cmd::new(&exe)
+            .args(["selftest", "--json"])
+            .timeout(Duration::from_secs(1200));
         let out = self.capture(cmd, "ttm selftest --json", "ttm selftest", log)?;
         match last_json(&out.stdout_text()) {
             Some(v) if v["ready"] == Value::Bool(true) => Ok(v),
             Some(v) => Err(ActionError {
                 reason: "the self-test says this machine is not ready".into(),
-                tail: last_lines(&serde_json::to_string_pretty(&v).unwrap_or_default(), TAIL_LINES),
+                tail: last_lines(
+                    &serde_json::to_string_pretty(&v).unwrap_or_default(),
+                    TAIL_LINES,
+                ),
             }),
             None => Err(ActionError {
-                reason: format!("`ttm selftest --json` printed no result (exit {})", exit_text(out.status)),
+                reason: format!(
+                    "`ttm selftest --json` printed no result (exit {})",
+                    exit_text(out.status)
+                ),
                 tail: out.tail(TAIL_LINES),
             }),
         }
@@ -318,12 +422,20 @@ impl Applier<'_> {
         if python.user_site {
             planned = planned.arg("--user");
         }
-        let cmd = planned.to_cmd().env("PIP_DISABLE_PIP_VERSION_CHECK", "1").timeout(Duration::from_secs(300));
+        let cmd = planned
+            .to_cmd()
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .timeout(Duration::from_secs(300));
         let out = self.capture(cmd, &planned.line(), "pip freeze", log)?;
         if !out.success() {
-            return Err(ActionError { reason: format!("pip freeze exited with {}", exit_text(out.status)), tail: out.tail(TAIL_LINES) });
+            return Err(ActionError {
+                reason: format!("pip freeze exited with {}", exit_text(out.status)),
+                tail: out.tail(TAIL_LINES),
+            });
         }
-        self.sys.write_atomic(path, &out.stdout).map_err(|e| ActionError::new(e.to_string()))
+        self.sys
+            .write_atomic(path, &out.stdout)
+            .map_err(|e| ActionError::new(e.to_string()))
     }
 }
 
@@ -331,7 +443,11 @@ impl Applier<'_> {
 /// after it (where this command's output starts).
 fn log_header(log: &Path, title: &str, line: &str) -> u64 {
     let header = format!("==> {} {title}\n$ {line}\n", utc_now());
-    if let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(log) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(log)
+    {
         let _ = f.write_all(header.as_bytes());
     }
     std::fs::metadata(log).map(|m| m.len()).unwrap_or(0)
@@ -347,7 +463,15 @@ fn read_from(log: &Path, start: u64) -> Option<String> {
 pub fn current_activity(text: &str) -> Option<String> {
     for line in text.lines().rev() {
         let l = line.trim();
-        for prefix in ["Collecting ", "Downloading ", "Using cached ", "Building wheel for ", "Installing collected packages: ", "==> Pouring ", "==> Downloading "] {
+        for prefix in [
+            "Collecting ",
+            "Downloading ",
+            "Using cached ",
+            "Building wheel for ",
+            "Installing collected packages: ",
+            "==> Pouring ",
+            "==> Downloading ",
+        ] {
             if let Some(rest) = l.strip_prefix(prefix) {
                 let what = rest.split_whitespace().next().unwrap_or(rest);
                 let what = what.rsplit('/').next().unwrap_or(what);
@@ -383,7 +507,10 @@ fn exit_text(status: Option<i32>) -> String {
 }
 
 fn utc_now() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     utc_timestamp(secs)
 }
 
@@ -400,7 +527,12 @@ pub fn utc_timestamp(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -417,8 +549,14 @@ mod tests {
     #[test]
     fn pip_activity() {
         let log = "Collecting torch\n  Downloading torch-2.5.1-cp311-none-macosx_11_0_arm64.whl (63.9 MB)\n";
-        assert_eq!(current_activity(log).unwrap(), "downloading torch-2.5.1-cp311-none-macosx_11_0_arm64.whl");
-        assert_eq!(current_activity("Installing collected packages: numpy, torch").unwrap(), "installing numpy,");
+        assert_eq!(
+            current_activity(log).unwrap(),
+            "downloading torch-2.5.1-cp311-none-macosx_11_0_arm64.whl"
+        );
+        assert_eq!(
+            current_activity("Installing collected packages: numpy, torch").unwrap(),
+            "installing numpy,"
+        );
         assert_eq!(current_activity("nothing"), None);
     }
 

@@ -52,7 +52,11 @@ pub fn observe(sys: &System, facts: &Facts, opts: &Options) -> Result<Seen> {
             .envs
             .iter()
             .find(|p| p.file_name().is_some_and(|n| n == opts.env_name.as_str()))
-            .and_then(|p| sys.read_optional(&p.join("conda-meta/state")).ok().flatten())
+            .and_then(|p| {
+                sys.read_optional(&p.join("conda-meta/state"))
+                    .ok()
+                    .flatten()
+            })
             .map(|b| String::from_utf8_lossy(&b).into_owned()),
         _ => None,
     };

@@ -195,9 +195,7 @@ impl PlannedCmd {
         self.env
             .iter()
             .map(|(k, v)| format!("{k}={}", shell_quote(v)))
-            .chain(std::iter::once(
-                self.to_cmd().to_shell_line(),
-            ))
+            .chain(std::iter::once(self.to_cmd().to_shell_line()))
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -235,9 +233,14 @@ pub enum Action {
         #[serde(skip)]
         timeout: Duration,
     },
-    MakeDirs { dirs: Vec<PathBuf> },
+    MakeDirs {
+        dirs: Vec<PathBuf>,
+    },
     /// Append `lines` to `path` inside a marked block, once.
-    AppendBlock { path: PathBuf, lines: Vec<String> },
+    AppendBlock {
+        path: PathBuf,
+        lines: Vec<String>,
+    },
     /// Write atomically; keep a copy at `record` to notice later edits.
     WriteFile {
         path: PathBuf,
@@ -245,13 +248,21 @@ pub enum Action {
         record: Option<PathBuf>,
     },
     /// Something ttm will not do for the user (sudo apt-get): fails with the fix.
-    Manual { message: String, fix: String },
+    Manual {
+        message: String,
+        fix: String,
+    },
     /// The book's linear regression through the environment's python.
-    TorchCheck { python: EnvPython },
+    TorchCheck {
+        python: EnvPython,
+    },
     /// `ttm selftest --json`, this very binary.
     Selftest,
     /// `pip freeze` into the lock file.
-    Freeze { python: EnvPython, path: PathBuf },
+    Freeze {
+        python: EnvPython,
+        path: PathBuf,
+    },
 }
 
 impl Action {
@@ -259,7 +270,9 @@ impl Action {
     pub fn describe(&self) -> String {
         match self {
             Action::Run { cmd, .. } => format!("$ {}", cmd.line()),
-            Action::WaitFor { what, cmd, .. } => format!("wait for {what} (until `{}` succeeds)", cmd.line()),
+            Action::WaitFor { what, cmd, .. } => {
+                format!("wait for {what} (until `{}` succeeds)", cmd.line())
+            }
             Action::MakeDirs { dirs } => format!(
                 "$ mkdir -p {}",
                 dirs.iter()
@@ -268,7 +281,11 @@ impl Action {
                     .join(" ")
             ),
             Action::AppendBlock { path, lines } => {
-                format!("add to {} (once, between ttm's markers): {}", path.display(), lines.join("; "))
+                format!(
+                    "add to {} (once, between ttm's markers): {}",
+                    path.display(),
+                    lines.join("; ")
+                )
             }
             Action::WriteFile { path, .. } => format!("write {}", path.display()),
             Action::Manual { message, fix } => format!("{message}: run `{fix}`"),
@@ -282,7 +299,11 @@ impl Action {
                 if python.user_site {
                     cmd = cmd.arg("--user");
                 }
-                format!("$ {} > {}", cmd.line(), shell_quote(&path.display().to_string()))
+                format!(
+                    "$ {} > {}",
+                    cmd.line(),
+                    shell_quote(&path.display().to_string())
+                )
             }
         }
     }
@@ -354,7 +375,9 @@ fn step(id: StepId, title: &str, satisfied: bool, actions: Vec<Action>) -> Step 
 
 /// Does `text` hold ttm's block already (or the very line, added by hand)?
 pub fn has_block(text: Option<&str>, line: &str) -> bool {
-    text.is_some_and(|t| (t.contains(BLOCK_START) && t.contains(line)) || t.lines().any(|l| l.trim() == line))
+    text.is_some_and(|t| {
+        (t.contains(BLOCK_START) && t.contains(line)) || t.lines().any(|l| l.trim() == line)
+    })
 }
 
 /// The plan: every step in order, satisfied or not.
@@ -371,7 +394,11 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         .as_ref()
         .map(|b| b.prefix.clone())
         .unwrap_or_else(|| {
-            PathBuf::from(if facts.apple_silicon { "/opt/homebrew" } else { "/usr/local" })
+            PathBuf::from(if facts.apple_silicon {
+                "/opt/homebrew"
+            } else {
+                "/usr/local"
+            })
         });
     let brew = facts
         .homebrew
@@ -387,10 +414,12 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
     }
 
     // The Python a venv (or `none`) is made from.
-    let (base_python, base_version, base_missing) = choose_base_python(facts, opts, seen, &brew_prefix);
+    let (base_python, base_version, base_missing) =
+        choose_base_python(facts, opts, seen, &brew_prefix);
     let needs_base = opts.env != EnvKind::Conda;
     let python_missing = needs_base && base_missing;
-    let git_missing = facts.git.is_none() && !seen.git_on_path && !(macos && facts.xcode_clt.is_none());
+    let git_missing =
+        facts.git.is_none() && !seen.git_on_path && !(macos && facts.xcode_clt.is_none());
 
     if macos {
         let clt = facts.xcode_clt.is_some();
@@ -435,18 +464,30 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
                         .timeout(Duration::from_secs(300)),
                     may_fail: false,
                 },
-                Action::Run { cmd: install, may_fail: false },
+                Action::Run {
+                    cmd: install,
+                    may_fail: false,
+                },
             ],
         );
         s.note = Some(match &facts.homebrew {
-            Some(b) => format!("{} at {}", b.version.as_deref().unwrap_or("installed"), b.prefix.display()),
+            Some(b) => format!(
+                "{} at {}",
+                b.version.as_deref().unwrap_or("installed"),
+                b.prefix.display()
+            ),
             None => format!("the official install script, {HOMEBREW_INSTALL_URL}"),
         });
-        s.confirm = Some(format!("Install Homebrew with its official script from {HOMEBREW_INSTALL_URL}?"));
+        s.confirm = Some(format!(
+            "Install Homebrew with its official script from {HOMEBREW_INSTALL_URL}?"
+        ));
         s.fix = format!("/bin/bash -c \"$(curl -fsSL {HOMEBREW_INSTALL_URL})\"");
         steps.push(s);
 
-        let eval_line = format!("eval \"$({} shellenv)\"", brew_prefix.join("bin/brew").display());
+        let eval_line = format!(
+            "eval \"$({} shellenv)\"",
+            brew_prefix.join("bin/brew").display()
+        );
         let zprofile = opts.home.join(".zprofile");
         let mut s = step(
             StepId::BrewShellenv,
@@ -462,7 +503,10 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
 
         let mut formulae: Vec<String> = Vec::new();
         if python_missing {
-            formulae.push(format!("python@{}", base_version.as_deref().unwrap_or(BREW_DEFAULT_PYTHON)));
+            formulae.push(format!(
+                "python@{}",
+                base_version.as_deref().unwrap_or(BREW_DEFAULT_PYTHON)
+            ));
         }
         if git_missing {
             formulae.push("git".into());
@@ -479,7 +523,10 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
             StepId::BrewPackages,
             "Python and git from Homebrew",
             formulae.is_empty(),
-            vec![Action::Run { cmd, may_fail: false }],
+            vec![Action::Run {
+                cmd,
+                may_fail: false,
+            }],
         );
         s.note = Some(if formulae.is_empty() {
             "nothing missing".into()
@@ -492,7 +539,10 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         let mut apt: Vec<String> = Vec::new();
         if python_missing {
             match &opts.python {
-                Some(v) => apt.extend([format!("python{}", minor_version(v)), format!("python{}-venv", minor_version(v))]),
+                Some(v) => apt.extend([
+                    format!("python{}", minor_version(v)),
+                    format!("python{}-venv", minor_version(v)),
+                ]),
                 None => apt.extend(["python3".into(), "python3-venv".into()]),
             }
         }
@@ -510,11 +560,18 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
             "Python and git",
             apt.is_empty(),
             vec![Action::Manual {
-                message: format!("{} missing; ttm does not run sudo for you", missing.join(" and ")),
+                message: format!(
+                    "{} missing; ttm does not run sudo for you",
+                    missing.join(" and ")
+                ),
                 fix: fix.clone(),
             }],
         );
-        s.note = Some(if apt.is_empty() { "both found".into() } else { format!("missing: {}", missing.join(", ")) });
+        s.note = Some(if apt.is_empty() {
+            "both found".into()
+        } else {
+            format!("missing: {}", missing.join(", "))
+        });
         s.fix = fix;
         steps.push(s);
     }
@@ -534,47 +591,97 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         vec![Action::MakeDirs { dirs: missing }],
     );
     s.note = Some(opts.workspace.display().to_string());
-    s.fix = format!("mkdir -p {}", shell_quote(&opts.workspace.display().to_string()));
+    s.fix = format!(
+        "mkdir -p {}",
+        shell_quote(&opts.workspace.display().to_string())
+    );
     steps.push(s);
 
     // The environment.
-    let conda_python = opts.python.clone().unwrap_or_else(|| manifest::DEFAULT_PYTHON.to_owned());
+    let conda_python = opts
+        .python
+        .clone()
+        .unwrap_or_else(|| manifest::DEFAULT_PYTHON.to_owned());
     let (env_python, env_line, env_fp, python_recorded) = match opts.env {
         EnvKind::Venv => {
             let venv = ws.venv();
-            let py = EnvPython { program: venv.join("bin/python"), pre_args: vec![], user_site: false };
-            let version = base_version.clone().unwrap_or_else(|| BREW_DEFAULT_PYTHON.to_owned());
-            let fp = fingerprint(&["venv", &venv.display().to_string(), &minor_version(&version)]);
+            let py = EnvPython {
+                program: venv.join("bin/python"),
+                pre_args: vec![],
+                user_site: false,
+            };
+            let version = base_version
+                .clone()
+                .unwrap_or_else(|| BREW_DEFAULT_PYTHON.to_owned());
+            let fp = fingerprint(&[
+                "venv",
+                &venv.display().to_string(),
+                &minor_version(&version),
+            ]);
             let cmd = PlannedCmd::new(&base_python, &["-m", "venv", "--prompt", &opts.env_name])
                 .arg(venv.display().to_string())
                 .timeout(Duration::from_secs(600));
-            let done = seen.venv_python_exists && seen.state.done(StepId::Environment.as_str(), &fp);
-            let mut s = step(StepId::Environment, "Python environment (venv)", done, vec![Action::Run { cmd, may_fail: false }]);
+            let done =
+                seen.venv_python_exists && seen.state.done(StepId::Environment.as_str(), &fp);
+            let mut s = step(
+                StepId::Environment,
+                "Python environment (venv)",
+                done,
+                vec![Action::Run {
+                    cmd,
+                    may_fail: false,
+                }],
+            );
             s.fingerprint = fp.clone();
-            s.note = Some(format!("{} (Python {})", venv.display(), minor_version(&version)));
+            s.note = Some(format!(
+                "{} (Python {})",
+                venv.display(),
+                minor_version(&version)
+            ));
             s.fix = if macos {
                 format!("{} -m venv {}", base_python.display(), venv.display())
             } else {
-                format!("sudo apt-get install -y python3-venv, or: rm -rf {}; then ttm setup", shell_quote(&venv.display().to_string()))
+                format!(
+                    "sudo apt-get install -y python3-venv, or: rm -rf {}; then ttm setup",
+                    shell_quote(&venv.display().to_string())
+                )
             };
             steps.push(s);
-            let line = format!("venv at {} (Python {} from {})", venv.display(), minor_version(&version), base_python.display());
+            let line = format!(
+                "venv at {} (Python {} from {})",
+                venv.display(),
+                minor_version(&version),
+                base_python.display()
+            );
             (py, line, fp, minor_version(&version))
         }
         EnvKind::Conda => {
             let conda = facts.conda.as_ref();
-            let conda_bin = conda.map(|c| c.path.clone()).unwrap_or_else(|| PathBuf::from("conda"));
+            let conda_bin = conda
+                .map(|c| c.path.clone())
+                .unwrap_or_else(|| PathBuf::from("conda"));
             let existing = conda.and_then(|c| {
-                c.envs.iter().find(|p| p.file_name().is_some_and(|n| n == opts.env_name.as_str())).cloned()
+                c.envs
+                    .iter()
+                    .find(|p| p.file_name().is_some_and(|n| n == opts.env_name.as_str()))
+                    .cloned()
             });
             let prefix = existing.clone().or_else(|| {
-                conda.and_then(|c| c.base_prefix.as_ref()).map(|b| b.join("envs").join(&opts.env_name))
+                conda
+                    .and_then(|c| c.base_prefix.as_ref())
+                    .map(|b| b.join("envs").join(&opts.env_name))
             });
             let py = match &prefix {
-                Some(p) => EnvPython { program: p.join("bin/python"), pre_args: vec![], user_site: false },
+                Some(p) => EnvPython {
+                    program: p.join("bin/python"),
+                    pre_args: vec![],
+                    user_site: false,
+                },
                 None => EnvPython {
                     program: conda_bin.clone(),
-                    pre_args: ["run", "--no-capture-output", "-n", &opts.env_name, "python"].map(String::from).to_vec(),
+                    pre_args: ["run", "--no-capture-output", "-n", &opts.env_name, "python"]
+                        .map(String::from)
+                        .to_vec(),
                     user_site: false,
                 },
             };
@@ -582,14 +689,22 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
                 .arg(format!("python={conda_python}"))
                 .arg("-y")
                 .timeout(HOUR);
-            let wrong_platform = facts.apple_silicon
-                && conda.and_then(|c| c.platform.as_deref()) == Some("osx-64");
+            let wrong_platform =
+                facts.apple_silicon && conda.and_then(|c| c.platform.as_deref()) == Some("osx-64");
             if wrong_platform {
                 cmd = cmd.env("CONDA_SUBDIR", "osx-arm64");
                 notes.push("conda is the Intel (osx-64) one: the environment is created with CONDA_SUBDIR=osx-arm64 so PyTorch can use the GPU".into());
             }
             let fp = fingerprint(&["conda", &opts.env_name, &minor_version(&conda_python)]);
-            let mut s = step(StepId::Environment, "Python environment (conda)", existing.is_some(), vec![Action::Run { cmd, may_fail: false }]);
+            let mut s = step(
+                StepId::Environment,
+                "Python environment (conda)",
+                existing.is_some(),
+                vec![Action::Run {
+                    cmd,
+                    may_fail: false,
+                }],
+            );
             s.fingerprint = fp.clone();
             s.note = Some(match &existing {
                 Some(p) => format!("{} exists at {}", opts.env_name, p.display()),
@@ -597,18 +712,38 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
             });
             s.fix = format!("conda create -n {} python={conda_python}", opts.env_name);
             steps.push(s);
-            let line = format!("conda environment {} (Python {conda_python})", opts.env_name);
+            let line = format!(
+                "conda environment {} (Python {conda_python})",
+                opts.env_name
+            );
             (py, line, fp, conda_python.clone())
         }
         EnvKind::None => {
-            let py = EnvPython { program: base_python.clone(), pre_args: vec![], user_site: true };
-            let version = base_version.clone().unwrap_or_else(|| BREW_DEFAULT_PYTHON.to_owned());
+            let py = EnvPython {
+                program: base_python.clone(),
+                pre_args: vec![],
+                user_site: true,
+            };
+            let version = base_version
+                .clone()
+                .unwrap_or_else(|| BREW_DEFAULT_PYTHON.to_owned());
             let fp = fingerprint(&["none", &base_python.display().to_string()]);
-            let mut s = step(StepId::Environment, "Python environment (none: your user site-packages)", true, vec![]);
+            let mut s = step(
+                StepId::Environment,
+                "Python environment (none: your user site-packages)",
+                true,
+                vec![],
+            );
             s.fingerprint = fp.clone();
-            s.note = Some(format!("packages go to {}'s user site (pip install --user)", base_python.display()));
+            s.note = Some(format!(
+                "packages go to {}'s user site (pip install --user)",
+                base_python.display()
+            ));
             steps.push(s);
-            let line = format!("no environment: {} with pip install --user", base_python.display());
+            let line = format!(
+                "no environment: {} with pip install --user",
+                base_python.display()
+            );
             (py, line, fp, minor_version(&version))
         }
     };
@@ -617,7 +752,8 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
     let rendered = render_requirements(&opts.extra, opts.notebook).unwrap_or_default();
     let req_path = ws.requirements();
     let req_record = super::state::written_record(&ws, &req_path);
-    let kept = seen.requirements.user_changed() && seen.requirements.current.as_deref() != Some(rendered.as_bytes());
+    let kept = seen.requirements.user_changed()
+        && seen.requirements.current.as_deref() != Some(rendered.as_bytes());
     let (req_done, req_action, installed_req) = if kept {
         let beside = with_suffix(&req_path, ".new");
         notes.push(format!(
@@ -627,18 +763,35 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         let current = seen.requirements.current.clone().unwrap_or_default();
         (
             seen.requirements.beside.as_deref() == Some(rendered.as_bytes()),
-            Action::WriteFile { path: beside, contents: rendered.clone(), record: None },
+            Action::WriteFile {
+                path: beside,
+                contents: rendered.clone(),
+                record: None,
+            },
             current,
         )
     } else {
         (
             seen.requirements.current.as_deref() == Some(rendered.as_bytes()),
-            Action::WriteFile { path: req_path.clone(), contents: rendered.clone(), record: Some(req_record) },
+            Action::WriteFile {
+                path: req_path.clone(),
+                contents: rendered.clone(),
+                record: Some(req_record),
+            },
             rendered.clone().into_bytes(),
         )
     };
-    let mut s = step(StepId::Requirements, "requirements.txt", req_done, vec![req_action]);
-    s.note = Some(if kept { "yours, kept".into() } else { "from ttm's template".into() });
+    let mut s = step(
+        StepId::Requirements,
+        "requirements.txt",
+        req_done,
+        vec![req_action],
+    );
+    s.note = Some(if kept {
+        "yours, kept".into()
+    } else {
+        "from ttm's template".into()
+    });
     steps.push(s);
 
     // pip install
@@ -657,9 +810,16 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
     }
     let mut s = step(
         StepId::PipInstall,
-        if opts.locked.is_some() { "Install the locked packages (pip)" } else { "Install the packages (pip)" },
+        if opts.locked.is_some() {
+            "Install the locked packages (pip)"
+        } else {
+            "Install the packages (pip)"
+        },
         seen.state.done(StepId::PipInstall.as_str(), &pip_fp),
-        vec![Action::Run { cmd: pip, may_fail: false }],
+        vec![Action::Run {
+            cmd: pip,
+            may_fail: false,
+        }],
     );
     s.fingerprint = pip_fp.clone();
     s.note = Some(format!("from {}", install_from.display()));
@@ -672,11 +832,25 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         let export = format!("export {var}=1");
         let (done, action, fix) = match opts.env {
             EnvKind::Conda => (
-                seen.conda_env_state.as_deref().is_some_and(|t| t.contains(var)),
+                seen.conda_env_state
+                    .as_deref()
+                    .is_some_and(|t| t.contains(var)),
                 Action::Run {
                     cmd: PlannedCmd::new(
-                        facts.conda.as_ref().map(|c| c.path.clone()).unwrap_or_else(|| "conda".into()),
-                        &["env", "config", "vars", "set", &format!("{var}=1"), "-n", &opts.env_name],
+                        facts
+                            .conda
+                            .as_ref()
+                            .map(|c| c.path.clone())
+                            .unwrap_or_else(|| "conda".into()),
+                        &[
+                            "env",
+                            "config",
+                            "vars",
+                            "set",
+                            &format!("{var}=1"),
+                            "-n",
+                            &opts.env_name,
+                        ],
                     )
                     .timeout(Duration::from_secs(300)),
                     may_fail: false,
@@ -687,17 +861,28 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
                 let activate = ws.venv().join("bin/activate");
                 (
                     has_block(seen.venv_activate.as_deref(), &export),
-                    Action::AppendBlock { path: activate.clone(), lines: vec![export.clone()] },
+                    Action::AppendBlock {
+                        path: activate.clone(),
+                        lines: vec![export.clone()],
+                    },
                     format!("echo '{export}' >> {}", activate.display()),
                 )
             }
             EnvKind::None => (
                 has_block(seen.zprofile.as_deref(), &export),
-                Action::AppendBlock { path: opts.home.join(".zprofile"), lines: vec![export.clone()] },
+                Action::AppendBlock {
+                    path: opts.home.join(".zprofile"),
+                    lines: vec![export.clone()],
+                },
                 format!("echo '{export}' >> ~/.zprofile"),
             ),
         };
-        let mut s = step(StepId::MpsFallback, "PYTORCH_ENABLE_MPS_FALLBACK=1 in the environment", done, vec![action]);
+        let mut s = step(
+            StepId::MpsFallback,
+            "PYTORCH_ENABLE_MPS_FALLBACK=1 in the environment",
+            done,
+            vec![action],
+        );
         s.note = Some("operators MPS lacks run on the CPU instead of failing".into());
         s.fix = fix;
         steps.push(s);
@@ -708,7 +893,9 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         StepId::TorchCheck,
         "PyTorch check: the book's linear regression",
         seen.state.done(StepId::TorchCheck.as_str(), &check_fp),
-        vec![Action::TorchCheck { python: env_python.clone() }],
+        vec![Action::TorchCheck {
+            python: env_python.clone(),
+        }],
     );
     s.fingerprint = check_fp;
     s.fix = "ttm doctor".into();
@@ -732,7 +919,10 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         StepId::Lock,
         "requirements.lock (pip freeze)",
         seen.lock_exists && seen.state.done(StepId::Lock.as_str(), &lock_fp),
-        vec![Action::Freeze { python: env_python.clone(), path: ws.lock() }],
+        vec![Action::Freeze {
+            python: env_python.clone(),
+            path: ws.lock(),
+        }],
     );
     s.fingerprint = lock_fp;
     steps.push(s);
@@ -743,35 +933,67 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         name: opts.env_name.clone(),
         python: python_recorded.clone(),
     });
-    m.packages = Packages { extra: opts.extra.clone(), notebook: opts.notebook, selftest: opts.selftest };
+    m.packages = Packages {
+        extra: opts.extra.clone(),
+        notebook: opts.notebook,
+        selftest: opts.selftest,
+    };
     m.chapters = seen.chapters.clone();
     let text = m.to_toml();
     let mpath = ws.manifest();
-    let mkept = seen.manifest.user_changed() && seen.manifest.current.as_deref() != Some(text.as_bytes());
+    let mkept =
+        seen.manifest.user_changed() && seen.manifest.current.as_deref() != Some(text.as_bytes());
     let (mdone, maction) = if mkept {
         let beside = with_suffix(&mpath, ".new");
-        notes.push(format!("ttm.toml: you changed it, so yours is kept; ttm's version goes to {}", beside.display()));
+        notes.push(format!(
+            "ttm.toml: you changed it, so yours is kept; ttm's version goes to {}",
+            beside.display()
+        ));
         (
             seen.manifest.beside.as_deref() == Some(text.as_bytes()),
-            Action::WriteFile { path: beside, contents: text.clone(), record: None },
+            Action::WriteFile {
+                path: beside,
+                contents: text.clone(),
+                record: None,
+            },
         )
     } else {
         (
             seen.manifest.current.as_deref() == Some(text.as_bytes()),
-            Action::WriteFile { path: mpath.clone(), contents: text.clone(), record: Some(super::state::written_record(&ws, &mpath)) },
+            Action::WriteFile {
+                path: mpath.clone(),
+                contents: text.clone(),
+                record: Some(super::state::written_record(&ws, &mpath)),
+            },
         )
     };
-    let mut s = step(StepId::Manifest, "ttm.toml (reproduce it with ttm setup --from ttm.toml)", mdone, vec![maction]);
-    s.note = Some(if mkept { "yours, kept".into() } else { "the manifest".into() });
+    let mut s = step(
+        StepId::Manifest,
+        "ttm.toml (reproduce it with ttm setup --from ttm.toml)",
+        mdone,
+        vec![maction],
+    );
+    s.note = Some(if mkept {
+        "yours, kept".into()
+    } else {
+        "the manifest".into()
+    });
     steps.push(s);
 
-    let mut packages: Vec<String> = manifest::BASE_PACKAGES.iter().map(|p| p.to_string()).collect();
+    let mut packages: Vec<String> = manifest::BASE_PACKAGES
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
     if opts.notebook {
         packages.extend(["jupyterlab".to_owned(), "ipykernel".to_owned()]);
     }
     packages.extend(opts.extra.iter().cloned());
     if let Some(l) = &opts.locked {
-        notes.push(format!("--from: the {} locked versions in {} are installed", l.lines.len(), l.path.display()));
+        notes.push(format!(
+            "--from: the {} locked versions in {} are installed",
+            l.lines.len(),
+            l.path.display()
+        ));
     }
 
     Plan {
@@ -804,9 +1026,8 @@ fn choose_base_python(
         }
         match &facts.python {
             Some(fp) if fp.path == p.path => {
-                !(fp.apple_stub && facts.xcode_clt.is_none())
-                    && !fp.apple_stub
-                    && !(facts.apple_silicon && fp.machine != "arm64")
+                let rosetta_python = facts.apple_silicon && fp.machine != "arm64";
+                !(fp.apple_stub || rosetta_python)
             }
             _ => p.path != Path::new("/usr/bin/python3"),
         }
@@ -814,7 +1035,11 @@ fn choose_base_python(
     match &opts.python {
         Some(v) => {
             let want = minor_version(v);
-            if let Some(p) = seen.python3.as_ref().filter(|p| minor_version(&p.version) == want && usable(p)) {
+            if let Some(p) = seen
+                .python3
+                .as_ref()
+                .filter(|p| minor_version(&p.version) == want && usable(p))
+            {
                 return (p.path.clone(), Some(want), false);
             }
             if let Some(p) = &seen.python_versioned {
@@ -822,7 +1047,11 @@ fn choose_base_python(
                     return (p.clone(), Some(want), false);
                 }
             }
-            let path = if macos { brew_prefix.join(format!("bin/python{want}")) } else { PathBuf::from(format!("python{want}")) };
+            let path = if macos {
+                brew_prefix.join(format!("bin/python{want}"))
+            } else {
+                PathBuf::from(format!("python{want}"))
+            };
             (path, Some(want), true)
         }
         None => match seen.python3.as_ref().filter(|p| usable(p)) {
@@ -839,7 +1068,13 @@ fn choose_base_python(
 
 fn describe_gpu(facts: &Facts) -> Option<String> {
     let g = facts.gpus.first()?;
-    let api = if facts.os == Os::Macos { "Metal (MPS)" } else if g.vendor.to_lowercase().contains("nvidia") { "CUDA" } else { "no PyTorch GPU backend" };
+    let api = if facts.os == Os::Macos {
+        "Metal (MPS)"
+    } else if g.vendor.to_lowercase().contains("nvidia") {
+        "CUDA"
+    } else {
+        "no PyTorch GPU backend"
+    };
     Some(format!("{} ({api})", g.name))
 }
 

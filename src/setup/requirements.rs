@@ -95,9 +95,9 @@ pub fn check_requirement(spec: &str) -> std::result::Result<(), String> {
             })?;
         let version = &clause[op_len..];
         if version.is_empty()
-            || !version
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '*' | '+' | '!' | '_' | '-'))
+            || !version.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '.' | '*' | '+' | '!' | '_' | '-')
+            })
         {
             return Err(format!("{version:?} is not a version"));
         }
@@ -193,17 +193,40 @@ mod tests {
 
     #[test]
     fn good_and_bad_requirements() {
-        for ok in ["numpy", "pandas>=2.1", "torch==2.5.1", "black[jupyter]~=24.1", "a", "x>=1,<2", "scikit-learn"] {
+        for ok in [
+            "numpy",
+            "pandas>=2.1",
+            "torch==2.5.1",
+            "black[jupyter]~=24.1",
+            "a",
+            "x>=1,<2",
+            "scikit-learn",
+        ] {
             assert!(check_requirement(ok).is_ok(), "{ok}");
         }
-        for bad in ["numpy;rm", "$(reboot)", "a|b", "-e", "numpy>", "`x`", "a&&b", "pkg>=1 2", "[x]", "n[x", "x==1;y"] {
+        for bad in [
+            "numpy;rm",
+            "$(reboot)",
+            "a|b",
+            "-e",
+            "numpy>",
+            "`x`",
+            "a&&b",
+            "pkg>=1 2",
+            "[x]",
+            "n[x",
+            "x==1;y",
+        ] {
             assert!(check_requirement(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn packages_are_split_and_checked() {
-        assert_eq!(parse_packages(" numpy  pandas>=2 numpy").unwrap(), ["numpy", "pandas>=2"]);
+        assert_eq!(
+            parse_packages(" numpy  pandas>=2 numpy").unwrap(),
+            ["numpy", "pandas>=2"]
+        );
         let err = parse_packages("numpy rm;-rf").unwrap_err();
         assert_eq!(err.code(), 2);
         assert!(err.to_string().contains("rm;-rf"), "{err}");
@@ -214,7 +237,11 @@ mod tests {
         let text = "# frozen\ntorch==2.5.1\n\nmy-pkg @ file:///tmp/my_pkg\nnumpy==2.1.0\n";
         assert_eq!(
             parse_lock(text, Path::new("requirements.lock")).unwrap(),
-            ["torch==2.5.1", "my-pkg @ file:///tmp/my_pkg", "numpy==2.1.0"]
+            [
+                "torch==2.5.1",
+                "my-pkg @ file:///tmp/my_pkg",
+                "numpy==2.1.0"
+            ]
         );
         let err = parse_lock("torch==2.5.1\nnumpy>=2\n", Path::new("r.lock")).unwrap_err();
         assert_eq!(err.code(), 2);
@@ -240,7 +267,10 @@ mod tests {
     #[test]
     fn template_renders_the_choices() {
         let plain = render_requirements(&[], false).unwrap();
-        assert!(plain.contains("\ntorch\ntorchvision\ntorchaudio\n"), "{plain}");
+        assert!(
+            plain.contains("\ntorch\ntorchvision\ntorchaudio\n"),
+            "{plain}"
+        );
         assert!(!plain.contains("jupyterlab"));
         let full = render_requirements(&["pandas>=2".to_owned()], true).unwrap();
         assert!(full.contains("jupyterlab\nipykernel\n"), "{full}");

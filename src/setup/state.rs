@@ -42,7 +42,9 @@ impl State {
         let dir = ws.state_dir();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
         let body = toml::to_string_pretty(self).unwrap_or_default();
-        let text = format!("# ttm setup: the steps that finished, with a fingerprint of their inputs.\n{body}");
+        let text = format!(
+            "# ttm setup: the steps that finished, with a fingerprint of their inputs.\n{body}"
+        );
         sys.write_atomic(&State::path(ws), text.as_bytes())
     }
 }

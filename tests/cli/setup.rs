@@ -16,13 +16,21 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             let meta = std::fs::symlink_metadata(&p).unwrap();
             let rel = p.strip_prefix(root).unwrap().to_path_buf();
             if meta.file_type().is_symlink() {
-                out.insert(rel, std::fs::read_link(&p).unwrap().into_os_string().into_encoded_bytes());
+                out.insert(
+                    rel,
+                    std::fs::read_link(&p)
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes(),
+                );
             } else if meta.is_dir() {
                 out.insert(rel, b"<dir>".to_vec());
                 stack.push(p);
@@ -97,15 +105,36 @@ fn bad_inputs_exit_2_and_change_nothing() {
     let inside = file.join("ws").display().to_string();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["--env".into(), "pixi".into()], "pixi"),
-        (vec!["--python".into(), "three".into()], "not a Python version"),
-        (vec!["--python".into(), "2.7".into()], "not a Python version"),
-        (vec!["--workspace".into(), inside, "--dry-run".into()], "is a file"),
-        (vec!["--from".into(), m("not-toml")], "not a valid ttm manifest"),
+        (
+            vec!["--python".into(), "three".into()],
+            "not a Python version",
+        ),
+        (
+            vec!["--python".into(), "2.7".into()],
+            "not a Python version",
+        ),
+        (
+            vec!["--workspace".into(), inside, "--dry-run".into()],
+            "is a file",
+        ),
+        (
+            vec!["--from".into(), m("not-toml")],
+            "not a valid ttm manifest",
+        ),
         (vec!["--from".into(), m("unknown-key")], "colour"),
         (vec!["--from".into(), m("broken-lock")], "line 2"),
-        (vec!["--packages".into(), "numpy ;rm -rf ~".into()], "not a package"),
-        (vec!["--packages".into(), "numpy$(reboot)".into()], "not a package"),
-        (vec!["--env-name".into(), "my env".into()], "not an environment name"),
+        (
+            vec!["--packages".into(), "numpy ;rm -rf ~".into()],
+            "not a package",
+        ),
+        (
+            vec!["--packages".into(), "numpy$(reboot)".into()],
+            "not a package",
+        ),
+        (
+            vec!["--env-name".into(), "my env".into()],
+            "not an environment name",
+        ),
     ];
     let before = tree(ctx.temp.path());
     for (args, needle) in cases {
@@ -114,7 +143,10 @@ fn bad_inputs_exit_2_and_change_nothing() {
         let (code, out, err) = output(&mut ctx.ttm(&all));
         assert_eq!(code, 2, "{args:?}: {out}{err}");
         assert!(err.contains(needle), "{args:?}: {err}");
-        assert!(err.lines().next().unwrap_or("").contains("error:"), "{args:?}: {err}");
+        assert!(
+            err.lines().next().unwrap_or("").contains("error:"),
+            "{args:?}: {err}"
+        );
         assert_same_tree(&before, &tree(ctx.temp.path()));
     }
 }
@@ -135,10 +167,25 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["schema"], 1);
     assert_eq!(doc["status"], "planned");
-    let ids: Vec<&str> = doc["steps"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
     assert_eq!(
         ids,
-        ["system-packages", "workspace", "environment", "requirements", "pip-install", "torch-check", "selftest", "lock", "manifest"]
+        [
+            "system-packages",
+            "workspace",
+            "environment",
+            "requirements",
+            "pip-install",
+            "torch-check",
+            "selftest",
+            "lock",
+            "manifest"
+        ]
     );
     assert_same_tree(&before, &tree(ctx.temp.path()));
 }
@@ -148,20 +195,37 @@ fn a_real_venv_offline_then_nothing_to_do_and_every_file_identical() {
     let ctx = TestContext::new();
     let wheels = build_wheels(&ctx, &["pandas", "numpy"]);
     let ctx = offline(ctx, &wheels);
-    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest", "--packages", "pandas"]));
+    let (code, out, err) =
+        output(&mut ctx.ttm(["setup", "--yes", "--no-selftest", "--packages", "pandas"]));
     assert_eq!(code, 0, "{out}\n{err}");
     let ws = ctx.workspace();
     assert!(out.contains("torch 2.99.0+fake on cpu: weight"), "{out}");
     assert!(out.contains("Setup is done."), "{out}");
-    for f in ["notebooks", "data", "models", "logs/pip-install.log", ".venv/bin/python", ".ttm/state"] {
+    for f in [
+        "notebooks",
+        "data",
+        "models",
+        "logs/pip-install.log",
+        ".venv/bin/python",
+        ".ttm/state",
+    ] {
         assert!(ws.join(f).exists(), "{f}");
     }
     let lock = std::fs::read_to_string(ws.join("requirements.lock")).unwrap();
-    assert!(lock.contains("torch==2.99.0\n") && lock.contains("pandas==2.99.0\n"), "{lock}");
+    assert!(
+        lock.contains("torch==2.99.0\n") && lock.contains("pandas==2.99.0\n"),
+        "{lock}"
+    );
     let req = std::fs::read_to_string(ws.join("requirements.txt")).unwrap();
-    assert!(req.contains("\ntorch\ntorchvision\ntorchaudio\n") && req.ends_with("pandas\n"), "{req}");
+    assert!(
+        req.contains("\ntorch\ntorchvision\ntorchaudio\n") && req.ends_with("pandas\n"),
+        "{req}"
+    );
     let manifest = std::fs::read_to_string(ws.join("ttm.toml")).unwrap();
-    assert!(manifest.contains("kind = \"venv\"") && manifest.contains("\"pandas\""), "{manifest}");
+    assert!(
+        manifest.contains("kind = \"venv\"") && manifest.contains("\"pandas\""),
+        "{manifest}"
+    );
 
     // Again: nothing to do, and not one byte changes anywhere under HOME.
     let before = tree(&ctx.home);
@@ -183,9 +247,17 @@ fn a_real_venv_offline_then_nothing_to_do_and_every_file_identical() {
     let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("you changed it, so yours is kept"), "{out}");
-    assert_eq!(std::fs::read_to_string(ws.join("requirements.txt")).unwrap(), "torch\nnumpy\n");
-    assert_eq!(std::fs::read_to_string(ws.join("requirements.txt.new")).unwrap(), req);
-    assert!(std::fs::read_to_string(ws.join("requirements.lock")).unwrap().contains("numpy==2.99.0"));
+    assert_eq!(
+        std::fs::read_to_string(ws.join("requirements.txt")).unwrap(),
+        "torch\nnumpy\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.join("requirements.txt.new")).unwrap(),
+        req
+    );
+    assert!(std::fs::read_to_string(ws.join("requirements.lock"))
+        .unwrap()
+        .contains("numpy==2.99.0"));
 }
 
 #[test]
@@ -200,17 +272,30 @@ fn from_a_manifest_installs_the_locked_versions() {
         "schema = 1\nttm_version = \"0.1.0\"\n[environment]\nkind = \"venv\"\nname = \"book\"\npython = \"3.11\"\n[packages]\nextra = []\nnotebook = false\nselftest = false\n",
     )
     .unwrap();
-    std::fs::write(old.join("requirements.lock"), "# frozen\ntorch==2.99.0\ntorchvision==2.99.0\n").unwrap();
+    std::fs::write(
+        old.join("requirements.lock"),
+        "# frozen\ntorch==2.99.0\ntorchvision==2.99.0\n",
+    )
+    .unwrap();
     let from = old.join("ttm.toml").display().to_string();
     let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--from", &from]));
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("Install the locked packages"), "{out}");
     let log = std::fs::read_to_string(ctx.workspace().join("logs/pip-install.log")).unwrap();
-    assert!(log.contains(&format!("-r {}", old.join("requirements.lock").display())), "{log}");
+    assert!(
+        log.contains(&format!("-r {}", old.join("requirements.lock").display())),
+        "{log}"
+    );
     let lock = std::fs::read_to_string(ctx.workspace().join("requirements.lock")).unwrap();
-    assert!(lock.contains("torchvision==2.99.0") && !lock.contains("torchaudio"), "{lock}");
+    assert!(
+        lock.contains("torchvision==2.99.0") && !lock.contains("torchaudio"),
+        "{lock}"
+    );
     let manifest = std::fs::read_to_string(ctx.workspace().join("ttm.toml")).unwrap();
-    assert!(manifest.contains("name = \"book\"") && manifest.contains("notebook = false"), "{manifest}");
+    assert!(
+        manifest.contains("name = \"book\"") && manifest.contains("notebook = false"),
+        "{manifest}"
+    );
 }
 
 #[test]
@@ -224,20 +309,37 @@ fn a_failed_pip_install_is_resumed_from_that_step() {
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(err.contains("step `pip-install`"), "{err}");
     assert!(err.contains("last lines:"), "{err}");
-    assert!(err.contains("log: ") && err.contains("logs/pip-install.log"), "{err}");
+    assert!(
+        err.contains("log: ") && err.contains("logs/pip-install.log"),
+        "{err}"
+    );
     assert!(err.contains("fix: "), "{err}");
     let ws = first.workspace();
     let state = std::fs::read_to_string(ws.join(".ttm/state")).unwrap();
-    assert!(state.contains("environment") && !state.contains("pip-install"), "{state}");
+    assert!(
+        state.contains("environment") && !state.contains("pip-install"),
+        "{state}"
+    );
     assert!(!ws.join("requirements.lock").exists());
 
     let wheels = build_wheels(&ctx, &[]);
-    let again = offline(TestContext { temp: first.temp, home: first.home, ..TestContext::new() }, &wheels);
+    let again = offline(
+        TestContext {
+            temp: first.temp,
+            home: first.home,
+            ..TestContext::new()
+        },
+        &wheels,
+    );
     let (code, out, err) = output(&mut again.ttm(["setup", "--yes", "--no-selftest"]));
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("[ok]    Python environment (venv)"), "{out}");
     let env_log = std::fs::read_to_string(ws.join("logs/environment.log")).unwrap();
-    assert_eq!(env_log.matches("==> ").count(), 1, "the venv was made once: {env_log}");
+    assert_eq!(
+        env_log.matches("==> ").count(),
+        1,
+        "the venv was made once: {env_log}"
+    );
     let pip_log = std::fs::read_to_string(ws.join("logs/pip-install.log")).unwrap();
     assert_eq!(pip_log.matches("==> ").count(), 2, "{pip_log}");
     assert!(ws.join("requirements.lock").exists());
@@ -307,7 +409,10 @@ fn commands_run_in_the_planned_order_and_a_failed_step_resumes() {
          venv-python -m pip freeze\n"
     );
     let pip_log = std::fs::read_to_string(ctx.workspace().join("logs/pip-install.log")).unwrap();
-    assert!(pip_log.contains("$ PIP_DISABLE_PIP_VERSION_CHECK=1 "), "{pip_log}");
+    assert!(
+        pip_log.contains("$ PIP_DISABLE_PIP_VERSION_CHECK=1 "),
+        "{pip_log}"
+    );
     assert!(pip_log.contains("-m pip install -r "), "{pip_log}");
     std::fs::write(&log, "").unwrap();
     let (code, out, _) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
@@ -345,7 +450,12 @@ impl Pty {
     fn spawn(ctx: &TestContext, args: &[&str]) -> Pty {
         use portable_pty::{native_pty_system, CommandBuilder, PtySize};
         let pair = native_pty_system()
-            .openpty(PtySize { rows: 50, cols: 200, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows: 50,
+                cols: 200,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .unwrap();
         let mut cmd = CommandBuilder::new(assert_cmd::cargo::cargo_bin("ttm"));
         cmd.args(args);
@@ -386,7 +496,11 @@ impl Pty {
     fn expect(&self, needle: &str, times: usize) {
         let started = Instant::now();
         while self.text().matches(needle).count() < times {
-            assert!(started.elapsed() < Duration::from_secs(30), "no {needle:?} in:\n{}", self.text());
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no {needle:?} in:\n{}",
+                self.text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -403,7 +517,11 @@ impl Pty {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.exit_code();
             }
-            assert!(started.elapsed() < Duration::from_secs(60), "still running:\n{}", self.text());
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "still running:\n{}",
+                self.text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -421,7 +539,11 @@ fn pty_cancel_changes_nothing() {
     pty.send(DOWN);
     pty.send("\r");
     assert_eq!(pty.exit_code(), 2);
-    assert!(pty.text().contains("cancelled; nothing was changed"), "{}", pty.text());
+    assert!(
+        pty.text().contains("cancelled; nothing was changed"),
+        "{}",
+        pty.text()
+    );
     assert_same_tree(&before, &tree(&ctx.home));
 }
 
