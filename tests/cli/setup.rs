@@ -380,6 +380,7 @@ exit 3
 esac
 exit 3"#,
     );
+    ctx.shim("git", "echo git version 2.47.1");
     let ctx = ctx.env("TTM_TEST_LOG", &log);
     (ctx, log)
 }
@@ -578,4 +579,21 @@ fn pty_customize_one_value_then_proceed() {
     assert!(commands.contains("-m venv --prompt book "), "{commands}");
     let manifest = std::fs::read_to_string(ctx.workspace().join("ttm.toml")).unwrap();
     assert!(manifest.contains("name = \"book\""), "{manifest}");
+}
+
+#[test]
+fn the_plan_as_shown() {
+    let (ctx, _) = recording_context();
+    let (code, out, err) =
+        output(&mut ctx.ttm(["setup", "--dry-run", "--packages", "pandas>=2.1"]));
+    assert_eq!(code, 0, "{err}");
+    // The machine line is this machine's (the doctor's detection).
+    let mut filters = ctx.filters();
+    filters.push((
+        r"machine +.*".to_owned(),
+        "machine      [MACHINE]".to_owned(),
+    ));
+    insta::with_settings!({ filters => filters.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect::<Vec<_>>() }, {
+        insta::assert_snapshot!(out);
+    });
 }
