@@ -112,7 +112,18 @@ impl Applier<'_> {
                     });
                 }
             }
-            std::fs::create_dir_all(&logs).map_err(|e| Error::io("cannot create", &logs, e))?;
+            // A step that only says what to run by hand leaves no trace;
+            // the others get the log folder and ttm's own (the Homebrew
+            // script is downloaded there).
+            if !step
+                .actions
+                .iter()
+                .all(|a| matches!(a, Action::Manual { .. }))
+            {
+                for dir in [&logs, &self.ws.state_dir()] {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+                }
+            }
             let log = logs.join(format!("{}.log", step.id.as_str()));
             let started = Instant::now();
             let result = self.run_step(step, &log, &mut applied);
@@ -135,8 +146,9 @@ impl Applier<'_> {
                     });
                 }
                 Err(e) => {
-                    state.steps.remove(step.id.as_str());
-                    state.save(self.sys, &self.ws)?;
+                    if state.steps.remove(step.id.as_str()).is_some() {
+                        state.save(self.sys, &self.ws)?;
+                    }
                     self.out.line(format!("      {}", self.out.red("failed")));
                     applied.failure = Some(Failure {
                         step: step.id,

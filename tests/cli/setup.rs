@@ -386,6 +386,22 @@ exit 3"#,
 }
 
 #[test]
+fn linux_without_git_gives_the_apt_command_and_changes_nothing() {
+    let (mut ctx, _) = recording_context();
+    std::fs::remove_file(ctx.shim_dir().join("git")).unwrap();
+    let ctx = ctx.isolated();
+    let before = tree(&ctx.home);
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("[to do] Python and git - missing: git"),
+        "{out}"
+    );
+    assert!(err.contains("fix: sudo apt-get install -y git"), "{err}");
+    assert_same_tree(&before, &tree(&ctx.home));
+}
+
+#[test]
 fn commands_run_in_the_planned_order_and_a_failed_step_resumes() {
     let (ctx, log) = recording_context();
     let ws = ctx.workspace().display().to_string();
