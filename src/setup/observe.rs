@@ -11,7 +11,7 @@ use super::state::{written_record, State};
 use crate::cli::EnvKind;
 use crate::error::Result;
 use crate::manifest::Manifest;
-use crate::platform::Facts;
+use crate::platform::{Facts, Os};
 use crate::system::{Cmd, System};
 use crate::workspace::{Workspace, FOLDERS};
 
@@ -19,10 +19,19 @@ const VERSION_SCRIPT: &str = "import sys; print('%d.%d.%d' % sys.version_info[:3
 
 pub fn observe(sys: &System, facts: &Facts, opts: &Options) -> Result<Seen> {
     let ws = Workspace::at(&opts.workspace);
-    let python3 = sys.which("python3").and_then(|path| {
-        let version = python_version(sys, &path)?;
-        Some(FoundPython { path, version })
-    });
+    // The doctor's Python when it found one. Otherwise ask python3 itself,
+    // but never on a Mac: Apple's stub would open the installer's dialog.
+    let python3 = match &facts.python {
+        Some(p) => Some(FoundPython {
+            path: p.path.clone(),
+            version: p.version.clone(),
+        }),
+        None if facts.os == Os::Macos => None,
+        None => sys.which("python3").and_then(|path| {
+            let version = python_version(sys, &path)?;
+            Some(FoundPython { path, version })
+        }),
+    };
     let python_versioned = opts
         .python
         .as_ref()

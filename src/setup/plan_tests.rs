@@ -12,34 +12,9 @@ use crate::platform::*;
 fn facts(os: Os) -> Facts {
     Facts {
         os,
-        os_version: None,
-        os_build: None,
         arch: Some("arm64".into()),
-        process_arch: None,
         apple_silicon: os == Os::Macos,
-        rosetta: None,
-        chip: None,
-        memory_bytes: None,
-        cpu_cores: None,
-        xcode_clt: None,
-        homebrew: None,
-        git: None,
-        python: None,
-        conda: None,
-        workspace: WorkspaceFacts {
-            root: PathBuf::from("/h/ws"),
-            exists: false,
-            blocked: None,
-            missing_folders: vec![],
-            has_requirements: false,
-            has_manifest: false,
-        },
-        env: None,
-        torch: None,
-        gpus: vec![],
-        disk_free_bytes: None,
-        torch_env_vars: vec![],
-        problems: vec![],
+        ..Facts::default()
     }
 }
 
