@@ -80,6 +80,13 @@ pub fn observe(sys: &System, facts: &Facts, opts: &Options) -> Result<Seen> {
         python_versioned,
         venv_python_exists: ws.venv().join("bin/python").exists(),
         git_on_path: sys.which("git").is_some(),
+        brew_in_prefix: facts.os == Os::Macos
+            && Path::new(if facts.apple_silicon {
+                "/opt/homebrew/bin/brew"
+            } else {
+                "/usr/local/bin/brew"
+            })
+            .is_file(),
         missing_folders,
         requirements: seen_file(&ws.requirements())?,
         manifest: seen_file(&ws.manifest())?,

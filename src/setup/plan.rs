@@ -87,6 +87,9 @@ pub struct Seen {
     pub venv_python_exists: bool,
     /// `git` found on PATH by setup itself.
     pub git_on_path: bool,
+    /// macOS: `brew` in its default prefix though not on PATH (installed by
+    /// an earlier run, before a new terminal read `~/.zprofile`).
+    pub brew_in_prefix: bool,
     pub missing_folders: Vec<String>,
     pub requirements: SeenFile,
     pub manifest: SeenFile,
@@ -445,7 +448,7 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         }
         steps.push(s);
 
-        let have_brew = facts.homebrew.is_some();
+        let have_brew = facts.homebrew.is_some() || seen.brew_in_prefix;
         let script = ws.state_dir().join("homebrew-install.sh");
         let mut install = PlannedCmd::new("/bin/bash", &[&script.display().to_string()]);
         if opts.assume_yes {

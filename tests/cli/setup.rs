@@ -618,3 +618,169 @@ fn the_plan_as_shown() {
         insta::assert_snapshot!(out);
     });
 }
+
+/// Copy a fixture profile into the test's temp dir (so shims can be added
+/// or replaced) and put only its `bin/` on PATH.
+fn copy_profile(ctx: &mut TestContext, profile: &str) -> PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            let target = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), &target).unwrap();
+            }
+        }
+    }
+    let root = ctx.temp.path().join("machine");
+    copy(&fixtures_dir().join(profile), &root);
+    ctx.path_front.push(root.join("bin"));
+    ctx.system_path = false;
+    root
+}
+
+/// Replace `path` by a recording shim, keeping the original as `<path>.orig`
+/// for the doctor's probes (`# ttm:` scripts and `info --json`).
+fn wrap(path: &Path, body: &str) {
+    let orig = PathBuf::from(format!("{}.orig", path.display()));
+    std::fs::rename(path, &orig).unwrap();
+    write_executable(
+        path,
+        &format!("#!/bin/sh\n{body}\nexec \"$0.orig\" \"$@\"\n"),
+    );
+}
+
+#[test]
+fn a_ready_apple_silicon_mac_with_conda_gets_the_rest_in_order() {
+    let mut ctx = TestContext::new();
+    let root = copy_profile(&mut ctx, "apple-silicon-ready");
+    let log = ctx.temp.path().join("commands.log");
+    let env = root.join("miniforge3/envs/torch_metal");
+    wrap(
+        &env.join("bin/python"),
+        r##"case "$*" in *"# ttm:"*) ;; *)
+  echo "env-python $1 $2 $3" >> "$TTM_TEST_LOG"
+  case "$1 $2 $3" in
+    "-m pip install") echo "Successfully installed torch-2.5.1"; exit 0 ;;
+    "-m pip freeze") echo "torch==2.5.1"; exit 0 ;;
+    "-I -B -c") echo '{"ok": true, "torch": "2.5.1", "device": "mps", "weight": 2.93, "bias": 2.04, "first_loss": 9.0, "final_loss": 0.011}'; exit 0 ;;
+  esac
+  exit 3 ;;
+esac"##,
+    );
+    wrap(
+        &root.join("bin/conda"),
+        r##"case "$1 $2 $3" in
+  "env config vars")
+    echo "conda $*" >> "$TTM_TEST_LOG"
+    here="${0%/*}"
+    printf '{"env_vars": {"PYTORCH_ENABLE_MPS_FALLBACK": "1"}}\n' > "$here/../miniforge3/envs/torch_metal/conda-meta/state"
+    exit 0 ;;
+  "create -n torch_metal") echo "conda $*" >> "$TTM_TEST_LOG"; exit 0 ;;
+esac"##,
+    );
+    std::fs::create_dir_all(env.join("conda-meta")).unwrap();
+    std::fs::write(
+        ctx.home.join(".zprofile"),
+        "eval \"$(/opt/homebrew/bin/brew shellenv)\"\n",
+    )
+    .unwrap();
+    let ctx = ctx.env("TTM_TEST_LOG", &log);
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("conda environment torch_metal (Python 3.10)"),
+        "{out}"
+    );
+    for ok in [
+        "Xcode command line tools",
+        "Homebrew",
+        "Homebrew on PATH",
+        "Python and git from Homebrew",
+        "Python environment (conda)",
+    ] {
+        assert!(out.contains(&format!("[ok]    {ok}")), "{ok}: {out}");
+    }
+    assert!(
+        out.contains("torch 2.5.1 on mps: weight 2.930, bias 2.040"),
+        "{out}"
+    );
+    let commands = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        commands,
+        "env-python -m pip install\n\
+         conda env config vars set PYTORCH_ENABLE_MPS_FALLBACK=1 -n torch_metal\n\
+         env-python -I -B -c\n\
+         env-python -m pip freeze\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ctx.home.join(".zprofile")).unwrap(),
+        "eval \"$(/opt/homebrew/bin/brew shellenv)\"\n",
+        "the user's own shellenv line counts: nothing added"
+    );
+    std::fs::write(&log, "").unwrap();
+    let before = tree(&ctx.home);
+    let (code, out, _) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("Nothing to do"), "{out}");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "");
+    assert_same_tree(&before, &tree(&ctx.home));
+}
+
+#[test]
+fn a_fresh_mac_gets_the_command_line_tools_then_homebrew() {
+    let mut ctx = TestContext::new();
+    let root = copy_profile(&mut ctx, "fresh-mac");
+    let log = ctx.temp.path().join("commands.log");
+    write_executable(
+        &root.join("bin/xcode-select"),
+        r##"#!/bin/sh
+here="${0%/*}"
+case "$1" in
+  --install) echo "xcode-select $*" >> "$TTM_TEST_LOG"; : > "$here/../clt-installed"; exit 0 ;;
+  -p) if [ -f "$here/../clt-installed" ]; then echo /Library/Developer/CommandLineTools; exit 0; fi
+      echo "xcode-select: error: unable to get active developer directory" >&2; exit 2 ;;
+esac
+exit 1
+"##,
+    );
+    write_executable(
+        &root.join("bin/curl"),
+        r##"#!/bin/sh
+echo "curl $*" >> "$TTM_TEST_LOG"
+for a; do last=$a; done
+printf 'echo "install.sh ran with NONINTERACTIVE=$NONINTERACTIVE" >> "$TTM_TEST_LOG"\n' > "$last"
+"##,
+    );
+    let ctx = ctx.env("TTM_TEST_LOG", &log);
+    let (code, out, _) = output(&mut ctx.ttm(["setup", "--dry-run"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("machine      macOS 14.5, arm64"), "{out}");
+    assert!(
+        out.contains("$ /opt/homebrew/bin/brew install python@3.12"),
+        "{out}"
+    );
+    assert!(
+        out.contains("$ /opt/homebrew/bin/python3.12 -m venv --prompt torch_metal"),
+        "{out}"
+    );
+
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes"]));
+    // Homebrew's real installer would have made /opt/homebrew/bin/brew; the
+    // stand-in does not, so setup stops at the next step, saying so.
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("step `brew-packages`"), "{err}");
+    let ws = ctx.workspace().display().to_string();
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap().replace(&ws, "[WS]"),
+        "xcode-select --install\n\
+         curl -fsSL https://raw.githubusercontent.com/Homebrew/install/HEAD/install.sh -o [WS]/.ttm/homebrew-install.sh\n\
+         install.sh ran with NONINTERACTIVE=1\n"
+    );
+    let zprofile = std::fs::read_to_string(ctx.home.join(".zprofile")).unwrap();
+    assert_eq!(
+        zprofile,
+        "# >>> ttm >>>\neval \"$(/opt/homebrew/bin/brew shellenv)\"\n# <<< ttm <<<\n"
+    );
+}
