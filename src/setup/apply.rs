@@ -150,13 +150,14 @@ impl Applier<'_> {
                         state.save(self.sys, &self.ws)?;
                     }
                     self.out.line(format!("      {}", self.out.red("failed")));
+                    let fix = known_fix(&e.tail).unwrap_or(&step.fix).to_owned();
                     applied.failure = Some(Failure {
                         step: step.id,
                         title: step.title.clone(),
                         reason: e.reason,
                         tail: e.tail,
                         log: log_written.clone(),
-                        fix: step.fix.clone(),
+                        fix,
                     });
                     applied.steps.push(StepReport {
                         id: step.id,
@@ -500,6 +501,31 @@ pub fn current_activity(text: &str) -> Option<String> {
     None
 }
 
+/// A fix better than the step's own, recognised from the program's last words.
+fn known_fix(tail: &str) -> Option<&'static str> {
+    [
+        (
+            "externally-managed-environment",
+            "this Python refuses pip install --user: ttm setup --env venv",
+        ),
+        (
+            "ensurepip is not available",
+            "sudo apt-get install -y python3-venv, then ttm setup",
+        ),
+        (
+            "No module named venv",
+            "sudo apt-get install -y python3-venv, then ttm setup",
+        ),
+        (
+            "No space left on device",
+            "free some disk space, then ttm setup",
+        ),
+    ]
+    .iter()
+    .find(|(needle, _)| tail.contains(needle))
+    .map(|(_, fix)| *fix)
+}
+
 /// The last line of `text` that is a JSON object.
 fn last_json(text: &str) -> Option<Value> {
     text.lines()
@@ -570,6 +596,15 @@ mod tests {
             "installing numpy,"
         );
         assert_eq!(current_activity("nothing"), None);
+    }
+
+    #[test]
+    fn known_failures_get_their_own_fix() {
+        let tail =
+            "error: externally-managed-environment\n× This environment is externally managed";
+        assert!(known_fix(tail).unwrap().contains("--env venv"));
+        assert!(known_fix("The virtual environment was not created successfully because ensurepip is not available.").unwrap().contains("python3-venv"));
+        assert_eq!(known_fix("ERROR: network down"), None);
     }
 
     #[test]

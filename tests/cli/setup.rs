@@ -278,9 +278,17 @@ fn from_a_manifest_installs_the_locked_versions() {
     )
     .unwrap();
     let from = old.join("ttm.toml").display().to_string();
-    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--from", &from]));
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--json", "--from", &from]));
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("Install the locked packages"), "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["schema"], 1);
+    assert_eq!(doc["status"], "done");
+    assert_eq!(doc["torch_check"]["device"], "cpu");
+    assert_eq!(doc["torch_check"]["torch"], "2.99.0+fake");
+    let pip = doc["steps"].as_array().unwrap().iter().find(|s| s["id"] == "pip-install").unwrap();
+    assert_eq!(pip["title"], "Install the locked packages (pip)");
+    assert_eq!(pip["result"], "done");
+    assert!(doc["steps"].as_array().unwrap().iter().all(|s| s["id"] != "selftest"));
     let log = std::fs::read_to_string(ctx.workspace().join("logs/pip-install.log")).unwrap();
     assert!(
         log.contains(&format!("-r {}", old.join("requirements.lock").display())),
