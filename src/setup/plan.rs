@@ -983,6 +983,25 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
     });
     steps.push(s);
 
+    // A step redone invalidates what was built on it: a venv made anew is
+    // empty, so pip, the check and the lock run again whatever the record says.
+    for (cause, effects) in [
+        (
+            StepId::Environment,
+            [StepId::PipInstall, StepId::TorchCheck, StepId::Lock],
+        ),
+        (
+            StepId::PipInstall,
+            [StepId::TorchCheck, StepId::Lock, StepId::Lock],
+        ),
+    ] {
+        if steps.iter().any(|s| s.id == cause && !s.satisfied) {
+            for s in steps.iter_mut().filter(|s| effects.contains(&s.id)) {
+                s.satisfied = false;
+            }
+        }
+    }
+
     let mut packages: Vec<String> = manifest::BASE_PACKAGES
         .iter()
         .map(|p| p.to_string())

@@ -382,6 +382,20 @@ fn finished_steps_stay_finished_until_their_inputs_change() {
             .collect::<Vec<_>>()
     );
 
+    // The venv deleted: made again, and everything built on it redone.
+    let gone = Seen {
+        venv_python_exists: false,
+        ..seen.clone()
+    };
+    let plan = plan_setup(&f, &opts(), &gone);
+    let todo: Vec<_> = plan
+        .steps
+        .iter()
+        .filter(|s| !s.satisfied)
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(todo, ["environment", "pip-install", "torch-check", "lock"]);
+
     // A new package: requirements, pip, the check, the lock and the manifest redo; the venv does not.
     let more = Options {
         extra: vec!["pandas".into()],

@@ -285,10 +285,19 @@ fn from_a_manifest_installs_the_locked_versions() {
     assert_eq!(doc["status"], "done");
     assert_eq!(doc["torch_check"]["device"], "cpu");
     assert_eq!(doc["torch_check"]["torch"], "2.99.0+fake");
-    let pip = doc["steps"].as_array().unwrap().iter().find(|s| s["id"] == "pip-install").unwrap();
+    let pip = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "pip-install")
+        .unwrap();
     assert_eq!(pip["title"], "Install the locked packages (pip)");
     assert_eq!(pip["result"], "done");
-    assert!(doc["steps"].as_array().unwrap().iter().all(|s| s["id"] != "selftest"));
+    assert!(doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["id"] != "selftest"));
     let log = std::fs::read_to_string(ctx.workspace().join("logs/pip-install.log")).unwrap();
     assert!(
         log.contains(&format!("-r {}", old.join("requirements.lock").display())),
