@@ -28,10 +28,11 @@ use crate::manifest::{self, Manifest};
 use crate::platform::{self, Facts, Os};
 use crate::setup::apply::{Applied, Applier};
 use crate::setup::observe::observe;
-use crate::setup::plan::{plan_setup, Locked, Options, Plan};
+use crate::setup::plan::{plan_setup, Locked, Options, Plan, StepId};
 use crate::setup::requirements::{
     check_env_name, check_python_version, check_requirement, parse_lock, parse_packages,
 };
+use crate::setup::state::State;
 use crate::ui::Prompter;
 use crate::workspace::Workspace;
 
@@ -184,10 +185,17 @@ fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> 
             };
             (Some((m, path)), locked)
         }
-        None => (
-            Manifest::load(&ctx.sys, &ws.manifest())?.map(|m| (m, ws.manifest())),
-            None,
-        ),
+        None => {
+            // The workspace's ttm.toml is read (and must be valid) always, but
+            // its choices count only when setup wrote it or the user edited
+            // it: `ttm scaffold` writes one with plain defaults for its chapters.
+            let m = Manifest::load(&ctx.sys, &ws.manifest())?;
+            let chosen = State::load(&ctx.sys, ws)?
+                .steps
+                .contains_key(StepId::Manifest.as_str())
+                || manifest::user_changed(&ctx.sys, ws)?;
+            (m.filter(|_| chosen).map(|m| (m, ws.manifest())), None)
+        }
     };
     if let Some((m, path)) = &base {
         let bad = |message: String| Error::BadFile {

@@ -801,3 +801,28 @@ printf 'echo "install.sh ran with NONINTERACTIVE=$NONINTERACTIVE" >> "$TTM_TEST_
         "# >>> ttm >>>\neval \"$(/opt/homebrew/bin/brew shellenv)\"\n# <<< ttm <<<\n"
     );
 }
+
+#[test]
+fn a_manifest_written_by_scaffold_does_not_choose_the_python() {
+    let (ctx, _) = recording_context();
+    let (code, _, err) = output(&mut ctx.ttm(["scaffold", "new", "chapter-4", "--yes"]));
+    assert_eq!(code, 0, "{err}");
+    let manifest = std::fs::read_to_string(ctx.workspace().join("ttm.toml")).unwrap();
+    assert!(manifest.contains("python = \"3.10\""), "{manifest}");
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--dry-run"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("(Python 3.11 from "),
+        "the first python3, not the book's 3.10: {out}"
+    );
+    // ...and setup keeps the chapter when it writes the manifest.
+    std::fs::write(ctx.temp.path().join("commands.log.pip-ok"), "").unwrap();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let manifest = std::fs::read_to_string(ctx.workspace().join("ttm.toml")).unwrap();
+    assert!(
+        manifest.contains("[chapters.chapter-4]") && manifest.contains("python = \"3.11\""),
+        "{manifest}"
+    );
+    assert!(!ctx.workspace().join("ttm.toml.new").exists());
+}
