@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::manifest::{self, Manifest};
 use crate::platform::{self, Facts, Os};
 use crate::setup::apply::{Applied, Applier};
+use crate::setup::interrupt::Catch;
 use crate::setup::observe::observe;
 use crate::setup::plan::{plan_setup, Locked, Options, Plan, StepId};
 use crate::setup::requirements::{
@@ -91,11 +92,13 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
 
     // 6. Apply.
     ctx.out.line("");
+    let catch = Catch::install();
     let applier = Applier {
         sys: &ctx.sys,
         out: &ctx.out,
         prompter: &prompter,
         ws: Workspace::at(&opts.workspace),
+        interrupted: catch.flag.clone(),
     };
     let applied = applier.apply(&plan)?;
 

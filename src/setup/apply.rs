@@ -6,6 +6,8 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -59,6 +61,8 @@ pub struct Applier<'a> {
     pub out: &'a Printer,
     pub prompter: &'a Prompter,
     pub ws: Workspace,
+    /// Raised by Ctrl-C: the running program is stopped, no step starts.
+    pub interrupted: Arc<AtomicBool>,
 }
 
 /// How an action failed: why, the last lines, where the log is.
@@ -97,6 +101,9 @@ impl Applier<'_> {
                     seconds: 0.0,
                 });
                 continue;
+            }
+            if self.is_interrupted() {
+                return Err(self.interrupted_error(step));
             }
             n += 1;
             self.out
@@ -145,6 +152,14 @@ impl Applier<'_> {
                         seconds,
                     });
                 }
+                Err(_) if self.is_interrupted() => {
+                    if state.steps.remove(step.id.as_str()).is_some() {
+                        state.save(self.sys, &self.ws)?;
+                    }
+                    self.out
+                        .line(format!("      {}", self.out.red("interrupted")));
+                    return Err(self.interrupted_error(step));
+                }
                 Err(e) => {
                     if state.steps.remove(step.id.as_str()).is_some() {
                         state.save(self.sys, &self.ws)?;
@@ -170,6 +185,21 @@ impl Applier<'_> {
             }
         }
         Ok(applied)
+    }
+
+    fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+
+    fn interrupted_error(&self, step: &Step) -> Error {
+        Error::Failed {
+            message: format!(
+                "interrupted during step `{}` ({}); what was running was stopped and the step is not recorded as done",
+                step.id.as_str(),
+                step.title
+            ),
+            fix: Some("ttm setup (it resumes at this step)".into()),
+        }
     }
 
     fn run_step(&self, step: &Step, log: &Path, applied: &mut Applied) -> Result<(), ActionError> {
@@ -250,7 +280,7 @@ impl Applier<'_> {
             };
         }
         let spinner = self.out.spinner(title.to_owned());
-        let run = cmd.to_cmd().log_to(log);
+        let run = cmd.to_cmd().log_to(log).cancel_on(self.interrupted.clone());
         let result = std::thread::scope(|scope| {
             let handle = scope.spawn(|| self.sys.run(&run));
             while !handle.is_finished() {
@@ -291,6 +321,10 @@ impl Applier<'_> {
             if self.sys.run(&cmd.to_cmd()).is_ok_and(|o| o.success()) {
                 spinner.finish_and_clear();
                 return Ok(());
+            }
+            if self.is_interrupted() {
+                spinner.finish_and_clear();
+                return Err(ActionError::new("interrupted"));
             }
             if started.elapsed() > timeout {
                 spinner.finish_and_clear();
@@ -342,7 +376,7 @@ impl Applier<'_> {
     ) -> Result<crate::system::Output, ActionError> {
         log_header(log, title, line);
         let spinner = self.out.spinner(title.to_owned());
-        let out = self.sys.run(&cmd);
+        let out = self.sys.run(&cmd.cancel_on(self.interrupted.clone()));
         spinner.finish_and_clear();
         let out = out.map_err(|e| ActionError::new(e.to_string()))?;
         if let Ok(mut f) = std::fs::OpenOptions::new()

@@ -828,3 +828,65 @@ fn a_manifest_written_by_scaffold_does_not_choose_the_python() {
     );
     assert!(!ctx.workspace().join("ttm.toml.new").exists());
 }
+
+#[test]
+fn ctrl_c_during_pip_stops_pip_and_the_next_run_resumes() {
+    let (mut ctx, log) = recording_context();
+    // This pip hangs the first time, writing its pid so the test can check it is stopped.
+    let venv_python = ctx.shim_dir().join("venv-python");
+    let script = std::fs::read_to_string(&venv_python).unwrap().replace(
+        r#"touch "$TTM_TEST_LOG.pip-ok""#,
+        r#"touch "$TTM_TEST_LOG.pip-ok"; echo $$ > "$TTM_TEST_LOG.pid"; exec sleep 60"#,
+    );
+    write_executable(&venv_python, &script);
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ttm"));
+    cmd.env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", ctx.path_var())
+        .env("LC_ALL", "C")
+        .env("NO_COLOR", "1")
+        .env("TTM_TEST_LOG", &log)
+        .env("PIP_NO_INDEX", "1")
+        .current_dir(ctx.temp.path())
+        .args(["setup", "--yes", "--no-selftest"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pip_pid = PathBuf::from(format!("{}.pid", log.display()));
+    let started = Instant::now();
+    while !pip_pid.exists() || std::fs::read_to_string(&pip_pid).unwrap().trim().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "pip never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pip: i32 = std::fs::read_to_string(&pip_pid)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: signals a child process this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let stopped = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(stopped.elapsed() < Duration::from_secs(10));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("interrupted during step `pip-install`"),
+        "{err}"
+    );
+    // pip (here: its stand-in) is gone, not left running in the background.
+    // SAFETY: signal 0 only asks whether the process exists.
+    assert_ne!(unsafe { libc::kill(pip, 0) }, 0, "pip {pip} still runs");
+    let state = std::fs::read_to_string(ctx.workspace().join(".ttm/state")).unwrap();
+    assert!(
+        state.contains("environment") && !state.contains("pip-install"),
+        "{state}"
+    );
+
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("[ok]    Python environment (venv)"), "{out}");
+}
