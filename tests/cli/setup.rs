@@ -64,8 +64,25 @@ fn build_wheels(ctx: &TestContext, extra: &[&str]) -> PathBuf {
     out
 }
 
-/// pip reads these itself: no index, only the test's wheels.
-fn offline(ctx: TestContext, wheels: &Path) -> TestContext {
+/// The folder of the Python the tests themselves find (through pyenv's shims
+/// too), so the real-venv tests use the same interpreter on any machine.
+fn real_python_dir() -> PathBuf {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the tests need python3 with venv");
+    let exe = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    exe.parent().unwrap().to_path_buf()
+}
+
+/// pip reads these itself: no index, only the test's wheels. The machine's
+/// real python3 first on PATH.
+fn offline(mut ctx: TestContext, wheels: &Path) -> TestContext {
+    let dir = real_python_dir();
+    if !ctx.path_front.contains(&dir) {
+        ctx.path_front.push(dir);
+    }
     ctx.env("PIP_NO_INDEX", "1")
         .env("PIP_FIND_LINKS", wheels)
         .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
