@@ -24,11 +24,19 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(180);
 /// Both workloads on one device, the CPU at 5000² included.
 const RUN_TIMEOUT: Duration = Duration::from_secs(1800);
 
-/// The project environment's python: the one `platform::detect` found,
-/// else `<workspace>/.venv/bin/python` when it exists.
+/// The project environment's python: the one `platform::detect` found;
+/// with `ttm.toml` saying `kind = "none"`, the python3 on PATH; else
+/// `<workspace>/.venv/bin/python` when it exists.
 pub fn env_python(facts: &Facts, ws: &Workspace) -> Option<PathBuf> {
     if let Some(env) = &facts.env {
         return Some(env.python.clone());
+    }
+    if facts
+        .env_expected
+        .as_ref()
+        .is_some_and(|e| e.kind == "none")
+    {
+        return facts.python.as_ref().map(|p| p.path.clone());
     }
     let venv = ws.venv().join("bin").join("python");
     venv.is_file().then_some(venv)
