@@ -137,7 +137,8 @@ impl Manifest {
     }
 }
 
-fn written_record(ws: &Workspace) -> PathBuf {
+/// Where [`Manifest::save`] keeps its copy of what it wrote.
+pub fn written_record(ws: &Workspace) -> PathBuf {
     ws.state_dir().join("written").join("ttm.toml")
 }
 

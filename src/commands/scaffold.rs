@@ -1,9 +1,173 @@
-//! `ttm scaffold`. (Being built: see its issue.)
+//! `ttm scaffold new NAME` and `ttm scaffold list`: read the flags, drive
+//! `crate::scaffold` (plan, then write), and say what happened.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
 
 use super::{Context, Status};
-use crate::cli::ScaffoldCommand;
-use crate::error::{Error, Result};
+use crate::cli::{ScaffoldCommand, ScaffoldNewArgs};
+use crate::error::Result;
+use crate::scaffold::{self, template, NewProject, Plan};
 
-pub fn run(_ctx: &Context, _args: &ScaffoldCommand) -> Result<Status> {
-    Err(Error::failed("`ttm scaffold` is not built yet"))
+pub fn run(ctx: &Context, cmd: &ScaffoldCommand) -> Result<Status> {
+    match cmd {
+        ScaffoldCommand::New(args) => new(ctx, args),
+        ScaffoldCommand::List => list(ctx),
+    }
+}
+
+fn new(ctx: &Context, args: &ScaffoldNewArgs) -> Result<Status> {
+    let ws = ctx.workspace()?;
+    let request = NewProject {
+        name: args.name.clone(),
+        template: args.template.clone(),
+        defines: args.define.clone(),
+    };
+    let plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &request)?;
+    if !args.dry_run {
+        scaffold::write_plan(&ctx.sys, &ws, &plan)?;
+    }
+    report_new(ctx, ws.root(), &plan, args.dry_run);
+    Ok(Status::Success)
+}
+
+fn report_new(ctx: &Context, root: &Path, plan: &Plan, dry_run: bool) {
+    let out = &ctx.out;
+    let relative = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+    let created_workspace = plan.new_folders.iter().any(|f| f == root);
+    if out.json {
+        let files: Vec<Value> = plan
+            .files
+            .iter()
+            .map(|f| json!({"path": f.dest.display().to_string(), "bytes": f.contents.len()}))
+            .collect();
+        out.json_doc(&json!({
+            "schema": 1,
+            "name": plan.name,
+            "template": plan.template.name,
+            "workspace": root.display().to_string(),
+            "dry_run": dry_run,
+            "created_workspace": created_workspace,
+            "new_folders": plan.new_folders.iter().map(|f| relative(f)).filter(|f| !f.is_empty()).collect::<Vec<_>>(),
+            "project_folders": plan.project_folders().iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+            "files": files,
+            "manifest": {"path": "ttm.toml", "created": !plan.manifest_exists},
+            "variables": plan.variables,
+        }));
+        return;
+    }
+    let verb = if dry_run { "Would create" } else { "Created" };
+    out.line(format!(
+        "{verb} {} from the template {} in {}",
+        out.bold(&plan.name),
+        plan.template.name,
+        root.display()
+    ));
+    if created_workspace {
+        out.line(format!(
+            "  {} (a new workspace with notebooks/, data/, models/)",
+            root.display()
+        ));
+    }
+    for folder in plan.project_folders() {
+        out.line(format!("  {}/", folder.display()));
+        for file in plan.files.iter().filter(|f| f.dest.starts_with(&folder)) {
+            let inside = file.dest.strip_prefix(&folder).unwrap_or(&file.dest);
+            out.line(format!("    {}", inside.display()));
+        }
+    }
+    let manifest = if plan.manifest_exists {
+        "ttm.toml (the chapter recorded)"
+    } else {
+        "ttm.toml (new, the chapter recorded)"
+    };
+    out.line(format!("  {manifest}"));
+    if dry_run {
+        out.line(out.dim("Dry run: nothing was written."));
+        return;
+    }
+    let main = Path::new("notebooks").join(&plan.name).join("main.py");
+    if plan.files.iter().any(|f| f.dest == main) {
+        out.line(format!(
+            "Next: cd {} && python {}",
+            crate::system::shell_quote(&root.display().to_string()),
+            main.display()
+        ));
+    }
+}
+
+fn list(ctx: &Context) -> Result<Status> {
+    let ws = ctx.workspace()?;
+    let templates = template::load_all(&ws)?;
+    let out = &ctx.out;
+    for (ignored, why) in template::ignored_user_folders(&ws)? {
+        out.warn(format!(
+            "{} is not a template: {why}",
+            ws.templates().join(&ignored).display(),
+        ));
+    }
+    if out.json {
+        let rows: Vec<Value> = templates
+            .iter()
+            .map(|t| {
+                let user_dir = (t.source != template::Source::BuiltIn)
+                    .then(|| ws.templates().join(&t.name).display().to_string());
+                json!({
+                    "name": t.name,
+                    "description": t.metadata.description,
+                    "source": t.source.as_str(),
+                    "default": t.name == template::DEFAULT_TEMPLATE,
+                    "path": user_dir,
+                    "overridden_files": t.overridden_files(),
+                    "variables": t.metadata.variables.keys().collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        out.json_doc(&json!({
+            "schema": 1,
+            "templates_folder": ws.templates().display().to_string(),
+            "templates": rows,
+        }));
+        return Ok(Status::Success);
+    }
+    let width = templates.iter().map(|t| t.name.len()).max().unwrap_or(0);
+    out.result("Templates for `ttm scaffold new NAME --template T`:");
+    for t in &templates {
+        let description = if t.metadata.description.is_empty() {
+            out.dim(format!(
+                "no description: add one to {}",
+                template::METADATA_FILE
+            ))
+        } else {
+            t.metadata.description.clone()
+        };
+        let mut notes = Vec::new();
+        if t.name == template::DEFAULT_TEMPLATE {
+            notes.push("default".to_owned());
+        }
+        match t.source {
+            template::Source::BuiltIn => {}
+            template::Source::User => notes.push("yours".into()),
+            template::Source::Overridden => notes.push(format!(
+                "built-in, your {} over it",
+                t.overridden_files().join(", ")
+            )),
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join("; "))
+        };
+        out.result(format!(
+            "  {:width$}  {description}{}",
+            t.name,
+            out.dim(notes)
+        ));
+    }
+    out.line(format!(
+        "Your own templates go in {}/NAME/; a folder named like a built-in one replaces its files.",
+        ws.templates().display()
+    ));
+    Ok(Status::Success)
 }

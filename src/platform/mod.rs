@@ -10,60 +10,245 @@
 //! These types are the contract between detection (`detect`), the doctor's
 //! checks (`checks/`) and setup's plan (`setup/`).
 
+mod disk;
+mod gpu;
+mod homebrew;
+mod os;
+mod probe;
+mod project_env;
+mod python;
+mod sysctl;
+mod tools;
+
+pub use disk::parse_df;
+pub use gpu::{parse_nvidia_smi, parse_system_profiler_displays};
+pub use homebrew::parse_brew_version;
+pub use os::{parse_cpuinfo, parse_meminfo, parse_os_release, parse_sw_vers, parse_uname, SwVers};
+pub use project_env::{parse_conda_info, parse_torch_probe, CondaInfo};
+pub use python::{parse_python_info, PythonInfo};
+pub use sysctl::{parse_sysctl_bool, parse_sysctl_u64};
+pub use tools::parse_git_version;
+
 use std::path::PathBuf;
 
 use serde::Serialize;
+
+pub use probe::{Detected, Probe};
 
 use crate::system::System;
 use crate::workspace::Workspace;
 
 /// Detect every fact, probes in parallel, each bounded in time.
-/// (Placeholder until the doctor's detection lands: only the workspace is known.)
 pub fn detect(sys: &System, ws: &Workspace) -> Facts {
-    let _ = sys;
-    Facts {
-        os: Os::Other,
-        os_version: None,
-        os_build: None,
-        arch: None,
-        process_arch: None,
-        apple_silicon: false,
-        rosetta: None,
-        chip: None,
-        memory_bytes: None,
-        cpu_cores: None,
-        xcode_clt: None,
-        homebrew: None,
-        git: None,
-        python: None,
-        conda: None,
-        workspace: WorkspaceFacts {
-            root: ws.root().to_path_buf(),
-            exists: ws.root().is_dir(),
-            blocked: ws.check_usable().err().map(|e| e.to_string()),
-            missing_folders: Vec::new(),
-            has_requirements: ws.requirements().is_file(),
-            has_manifest: ws.manifest().is_file(),
+    detect_with(sys, ws, &Probe::new(sys))
+}
+
+/// [`detect`] with an explicit probe configuration (its timeout).
+pub fn detect_with(sys: &System, ws: &Workspace, probe: &Probe) -> Facts {
+    // Everything that does not depend on the OS starts at once; the OS probe
+    // (`uname`, `sw_vers`) runs beside them and then starts the probes that
+    // depend on it. The whole takes about as long as the slowest chain.
+    let (os_part, brew, git, python, project, disk) = std::thread::scope(|s| {
+        let brew = s.spawn(|| homebrew::detect(probe));
+        let git = s.spawn(|| tools::detect_git(probe));
+        let python = s.spawn(|| python::detect(probe));
+        let project = s.spawn(|| project_env::detect(probe, ws));
+        let disk = s.spawn(|| disk::detect(probe, ws.root()));
+        let os_part = s.spawn(|| {
+            let os_facts = os::detect(probe);
+            let mac = os_facts.os == Os::Macos;
+            let linux = os_facts.os == Os::Linux;
+            let os = os_facts.os;
+            std::thread::scope(|s| {
+                let hw = s.spawn(|| mac.then(|| sysctl::detect(probe)));
+                let machine = s.spawn(|| linux.then(|| os::detect_linux_machine(probe)));
+                let xcode = s.spawn(|| {
+                    if mac {
+                        tools::detect_xcode_clt(probe)
+                    } else {
+                        Detected::none()
+                    }
+                });
+                let gpus = s.spawn(|| gpu::detect(probe, os));
+                (
+                    os_facts,
+                    join(hw).flatten(),
+                    join(machine).flatten(),
+                    join(xcode),
+                    join(gpus),
+                )
+            })
+        });
+        (
+            join(os_part),
+            join(brew),
+            join(git),
+            join(python),
+            join(project),
+            join(disk),
+        )
+    });
+    let (os_facts, mac_facts, machine, xcode, gpus) = os_part.unwrap_or_else(|| {
+        (
+            os::OsFacts::unknown("a probe thread failed"),
+            None,
+            None,
+            None,
+            None,
+        )
+    });
+    let mac = os_facts.os == Os::Macos;
+
+    let mut problems = os_facts.problems.clone();
+    let mut stubs = Vec::new();
+    let mut facts = Facts {
+        os: os_facts.os,
+        os_version: os_facts.version.clone(),
+        os_build: os_facts.build.clone(),
+        arch: os_facts.machine.clone(),
+        process_arch: os_facts.machine.clone(),
+        workspace: workspace_facts(ws),
+        torch_env_vars: torch_env_vars(sys),
+        ..Facts::default()
+    };
+    if let Some(m) = mac_facts {
+        problems.extend(m.problems);
+        facts.apple_silicon = m.arm64 == Some(true);
+        if let Some(arm64) = m.arm64 {
+            facts.arch = Some(if arm64 { "arm64" } else { "x86_64" }.to_owned());
+        }
+        facts.rosetta = if facts.apple_silicon {
+            // Without sysctl.proc_translated, an x86_64 process on arm64 hardware is translated.
+            Some(
+                m.translated
+                    .unwrap_or(facts.process_arch.as_deref() == Some("x86_64")),
+            )
+        } else {
+            None
+        };
+        facts.chip = m.brand;
+        facts.memory_bytes = m.memsize;
+        facts.cpu_cores = m.ncpu;
+        facts.performance_cores = m.perf_cores;
+        facts.efficiency_cores = m.efficiency_cores;
+    }
+    if let Some(m) = machine {
+        problems.extend(m.problems);
+        facts.chip = m.cpu_model;
+        facts.cpu_cores = m.cpu_count;
+        facts.memory_bytes = m.memory_bytes;
+    }
+    if let Some(x) = xcode {
+        facts.xcode_clt = x.take(&mut problems, &mut stubs);
+    }
+    if let Some(b) = brew {
+        facts.homebrew = b.take(&mut problems, &mut stubs);
+    }
+    if let Some(g) = git {
+        facts.git = g.take(&mut problems, &mut stubs);
+    }
+    if let Some(py) = python {
+        facts.python = py.take(&mut problems, &mut stubs).map(|mut p| {
+            // /usr/bin/python3 is Apple's only on a Mac.
+            p.apple_stub &= mac;
+            p
+        });
+    }
+    if let Some(project) = project {
+        problems.extend(project.problems);
+        facts.conda = project.conda;
+        facts.env = project.env;
+        facts.torch = project.torch;
+        facts.env_expected = project.expected;
+    }
+    if let Some(g) = gpus {
+        facts.gpus = g.take(&mut problems, &mut stubs).unwrap_or_default();
+    }
+    if let Some(d) = disk {
+        facts.disk_free_bytes = d.take(&mut problems, &mut stubs);
+    }
+    if !mac {
+        // The stubs are Apple's; elsewhere the xcrun error cannot occur.
+        stubs.clear();
+    }
+    facts.xcrun_stubs = stubs;
+    facts.problems = problems;
+    facts
+}
+
+/// A thread's result; a probe that panicked (a bug) loses only its own facts.
+fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> Option<T> {
+    h.join().ok()
+}
+
+fn workspace_facts(ws: &Workspace) -> WorkspaceFacts {
+    let root = ws.root();
+    let exists = root.is_dir();
+    WorkspaceFacts {
+        root: root.to_path_buf(),
+        exists,
+        blocked: ws.check_usable().err().map(|e| e.to_string()),
+        missing_folders: if exists {
+            crate::workspace::FOLDERS
+                .iter()
+                .filter(|f| !root.join(f).is_dir())
+                .map(|f| f.to_string())
+                .collect()
+        } else {
+            crate::workspace::FOLDERS
+                .iter()
+                .map(|f| f.to_string())
+                .collect()
         },
-        env: None,
-        torch: None,
-        gpus: Vec::new(),
-        disk_free_bytes: None,
-        torch_env_vars: Vec::new(),
-        problems: Vec::new(),
+        has_requirements: ws.requirements().is_file(),
+        has_manifest: ws.manifest().is_file(),
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// `PYTORCH_ENABLE_MPS_FALLBACK` and every `PYTORCH_MPS_*` variable, sorted.
+fn torch_env_vars(sys: &System) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = sys
+        .vars()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_owned(), v.to_string_lossy().into_owned())))
+        .filter(|(k, _)| {
+            k == crate::env_vars::PYTORCH_ENABLE_MPS_FALLBACK
+                || k.starts_with(crate::env_vars::PYTORCH_MPS_PREFIX)
+        })
+        .collect();
+    vars.sort();
+    vars
+}
+
+impl Facts {
+    /// The problems noted by one probe (their text starts with `"{probe}: "`).
+    pub fn problems_of(&self, probe: &str) -> Vec<&str> {
+        self.problems
+            .iter()
+            .filter(|p| {
+                p.strip_prefix(probe)
+                    .is_some_and(|rest| rest.starts_with(": "))
+            })
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Whether `program` is one of Apple's stubs that fail until the command line tools exist.
+    pub fn is_xcrun_stub(&self, program: &str) -> bool {
+        self.xcrun_stubs.iter().any(|s| s == program)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Os {
     Macos,
     Linux,
+    #[default]
     Other,
 }
 
 /// Everything detected, in one value. `Serialize` gives `doctor --json`'s `facts`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct Facts {
     pub os: Os,
     /// "14.5" on macOS (`sw_vers -productVersion`); "Ubuntu 22.04.4 LTS" (os-release PRETTY_NAME) on Linux.
@@ -100,6 +285,25 @@ pub struct Facts {
     pub torch_env_vars: Vec<(String, String)>,
     /// Probes that timed out, failed or printed something unreadable: "conda: timed out after 10s".
     pub problems: Vec<String>,
+    /// macOS: performance cores (`hw.perflevel0.physicalcpu`).
+    pub performance_cores: Option<u32>,
+    /// macOS: efficiency cores (`hw.perflevel1.physicalcpu`).
+    pub efficiency_cores: Option<u32>,
+    /// Programs on PATH that are Apple's stubs and fail until the command
+    /// line tools are installed (`xcrun: error: invalid active developer path`): "python3", "git".
+    pub xcrun_stubs: Vec<String>,
+    /// Which project environment ttm.toml asks for (or the default): what `env` looks for.
+    pub env_expected: Option<ExpectedEnv>,
+}
+
+/// The project environment ttm looks for: from ttm.toml, or the defaults.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpectedEnv {
+    /// "conda", "venv" or "none".
+    pub kind: String,
+    pub name: String,
+    /// Whether it comes from ttm.toml (false: the defaults).
+    pub from_manifest: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -139,7 +343,7 @@ pub struct Conda {
     pub base_prefix: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct WorkspaceFacts {
     pub root: PathBuf,
     pub exists: bool,

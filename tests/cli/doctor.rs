@@ -1,4 +1,418 @@
-//! `ttm doctor` end to end.
+//! `ttm doctor` end to end: every fixture machine (snapshots of the human
+//! output and the JSON), the real machine the tests run on, and the faults a
+//! probe can meet (hung, failing, non-UTF-8, garbage), HOME unset, PATH empty,
+//! a workspace that is a file.
 
-#[allow(unused_imports)]
+use std::time::{Duration, Instant};
+
 use crate::common::*;
+
+const IDS: [&str; 14] = [
+    "os",
+    "arch",
+    "rosetta",
+    "macos-version",
+    "xcode-clt",
+    "homebrew",
+    "git",
+    "python",
+    "conda",
+    "env",
+    "workspace",
+    "torch",
+    "gpu",
+    "disk",
+];
+
+fn snapshot(ctx: &TestContext, name: &str, text: &str) {
+    // The harness's version filter would also hit "clang-1500.1.0.2.5" in a
+    // recorded collect_env; here only "ttm <version>" is the version.
+    let mut filters: Vec<(String, String)> = ctx
+        .filters()
+        .into_iter()
+        .filter(|(_, to)| to != "[VERSION]")
+        .collect();
+    filters.push((
+        format!("ttm {}", regex_escape(env!("CARGO_PKG_VERSION"))),
+        "ttm [VERSION]".to_owned(),
+    ));
+    let filters: Vec<(&str, &str)> = filters
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    insta::with_settings!({ filters => filters, prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+/// Parse `doctor --json` and check the contract: schema, all 14 ids in order,
+/// known statuses, `ready` agreeing with the exit code.
+fn check_contract(code: i32, out: &str) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["schema"], 1);
+    let checks = v["checks"].as_array().expect("checks");
+    let ids: Vec<&str> = checks.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, IDS);
+    for c in checks {
+        assert!(
+            ["ok", "warn", "fail", "skip"].contains(&c["status"].as_str().unwrap()),
+            "{c}"
+        );
+        assert!(!c["summary"].as_str().unwrap().is_empty());
+        for key in ["detail", "fix"] {
+            assert!(c.get(key).is_some(), "{key} missing in {c}");
+        }
+        if c["status"] == "fail" {
+            assert!(c["fix"].is_string(), "a failure without a fix: {c}");
+        }
+    }
+    let any_fail = checks.iter().any(|c| c["status"] == "fail");
+    assert_eq!(v["ready"], !any_fail);
+    assert_eq!(code, if any_fail { 1 } else { 0 });
+    v
+}
+
+fn status<'a>(v: &'a serde_json::Value, id: &str) -> &'a str {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap()["status"]
+        .as_str()
+        .unwrap()
+}
+
+fn summary<'a>(v: &'a serde_json::Value, id: &str) -> &'a str {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap()["summary"]
+        .as_str()
+        .unwrap()
+}
+
+fn make_workspace(ctx: &TestContext) {
+    for d in ["notebooks", "data", "models"] {
+        std::fs::create_dir_all(ctx.workspace().join(d)).unwrap();
+    }
+}
+
+/// The intel-mac profile's venv lives in the workspace: a wrapper that runs the fixture's python.
+fn intel_mac() -> TestContext {
+    let ctx = TestContext::fixture("intel-mac").isolated();
+    make_workspace(&ctx);
+    let bin = ctx.workspace().join(".venv").join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let target = fixtures_dir().join("intel-mac/venv/bin/python");
+    write_executable(
+        &bin.join("python"),
+        &format!("#!/bin/sh\nexec '{}' \"$@\"\n", target.display()),
+    );
+    ctx
+}
+
+fn profile(name: &str) -> TestContext {
+    match name {
+        "intel-mac" => intel_mac(),
+        "apple-silicon-ready" => {
+            let ctx = TestContext::fixture(name).isolated();
+            make_workspace(&ctx);
+            ctx
+        }
+        _ => TestContext::fixture(name).isolated(),
+    }
+}
+
+const PROFILES: [(&str, i32); 5] = [
+    ("apple-silicon-ready", 0),
+    ("fresh-mac", 1),
+    ("apple-silicon-rosetta", 1),
+    ("intel-mac", 0),
+    ("ubuntu-nvidia", 0),
+];
+
+#[test]
+fn every_fixture_human_and_json() {
+    for (name, expected) in PROFILES {
+        let ctx = profile(name);
+        let (code, out, err) = output(&mut ctx.ttm(["doctor"]));
+        assert_eq!(code, expected, "{name}: {out}\n{err}");
+        assert!(err.is_empty(), "{name}: stderr {err}");
+        snapshot(&ctx, &format!("doctor_{name}"), &out);
+
+        let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
+        check_contract(code, &out);
+        snapshot(&ctx, &format!("doctor_json_{name}"), &out);
+
+        let (_, out, _) = output(&mut ctx.ttm(["doctor", "-v"]));
+        snapshot(&ctx, &format!("doctor_verbose_{name}"), &out);
+    }
+}
+
+#[test]
+fn the_verdicts_each_profile_must_reach() {
+    let json = |ctx: &TestContext| {
+        let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
+        check_contract(code, &out)
+    };
+    let v = json(&profile("apple-silicon-ready"));
+    assert_eq!(v["facts"]["apple_silicon"], true);
+    assert!(IDS.iter().all(|id| status(&v, id) == "ok"), "{v:#}");
+
+    let v = json(&profile("fresh-mac"));
+    for id in ["xcode-clt", "homebrew", "git", "python"] {
+        assert_eq!(status(&v, id), "fail", "{id}");
+    }
+    assert_eq!(
+        v["facts"]["xcrun_stubs"],
+        serde_json::json!(["git", "python3"])
+    );
+
+    let v = json(&profile("apple-silicon-rosetta"));
+    assert_eq!(v["facts"]["rosetta"], true);
+    assert_eq!(v["facts"]["arch"], "arm64");
+    assert_eq!(v["facts"]["process_arch"], "x86_64");
+    for id in ["rosetta", "homebrew", "python", "conda", "env", "torch"] {
+        assert_eq!(status(&v, id), "fail", "{id}");
+    }
+    assert!(summary(&v, "python").contains("x86_64"));
+    assert!(summary(&v, "conda").contains("osx-64"));
+
+    let v = json(&profile("intel-mac"));
+    assert_eq!(v["facts"]["apple_silicon"], false);
+    assert_eq!(v["facts"]["rosetta"], serde_json::Value::Null);
+    assert_eq!(status(&v, "rosetta"), "skip");
+    assert_eq!(status(&v, "arch"), "warn");
+    assert_eq!(status(&v, "torch"), "warn");
+    assert_eq!(status(&v, "disk"), "warn");
+    assert_eq!(v["facts"]["env"]["flavor"], "venv");
+
+    let v = json(&profile("ubuntu-nvidia"));
+    for id in ["rosetta", "macos-version", "xcode-clt", "homebrew"] {
+        assert_eq!(status(&v, id), "skip", "{id}");
+    }
+    assert_eq!(v["facts"]["gpus"][0]["name"], "NVIDIA H100 80GB HBM3");
+    assert_eq!(v["facts"]["torch"]["cuda_available"], true);
+}
+
+#[test]
+fn this_real_machine() {
+    let ctx = TestContext::new();
+    let (code, out, err) = output(&mut ctx.ttm(["doctor", "--json"]));
+    let v = check_contract(code, &out);
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(v["facts"]["os"], "linux");
+    assert!(v["facts"]["os_version"].is_string());
+    assert_eq!(status(&v, "homebrew"), "skip");
+    assert_eq!(status(&v, "os"), "ok");
+    let (code2, out, _) = output(&mut ctx.ttm(["doctor"]));
+    assert_eq!(code, code2);
+    let last = out.lines().last().unwrap();
+    assert!(
+        last.starts_with("Ready") || last.starts_with("Not ready: "),
+        "{out}"
+    );
+}
+
+#[test]
+fn hung_probes_are_stopped_in_parallel() {
+    let mut ctx = profile("apple-silicon-ready");
+    for p in ["conda", "system_profiler", "df"] {
+        ctx.shim(p, "exec /bin/sleep 30");
+    }
+    let ctx = ctx.env("TTM_PROBE_TIMEOUT", "2");
+    let started = Instant::now();
+    let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
+    let took = started.elapsed();
+    let v = check_contract(code, &out);
+    // Three probes of 2s each: in sequence they would take 6s.
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    for id in ["conda", "gpu", "disk"] {
+        assert_eq!(status(&v, id), "warn", "{id}");
+        assert!(
+            summary(&v, id).contains("timed out after 2s"),
+            "{}",
+            summary(&v, id)
+        );
+    }
+}
+
+#[test]
+fn a_hung_uname_does_not_delay_the_other_probes() {
+    let mut ctx = profile("apple-silicon-ready");
+    ctx.shim("uname", "exec /bin/sleep 30");
+    ctx.shim("conda", "exec /bin/sleep 30");
+    let ctx = ctx.env("TTM_PROBE_TIMEOUT", "2");
+    let started = Instant::now();
+    let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
+    let took = started.elapsed();
+    let v = check_contract(code, &out);
+    assert!(took < Duration::from_millis(3800), "took {took:?}");
+    assert_eq!(status(&v, "os"), "fail");
+    assert!(v["facts"]["problems"]
+        .to_string()
+        .contains("uname -srm` timed out after 2s"));
+    assert_eq!(status(&v, "conda"), "warn");
+}
+
+#[test]
+fn failing_and_garbled_probes_are_warnings() {
+    let mut ctx = profile("apple-silicon-ready");
+    ctx.shim("brew", "echo 'Error: brew is broken' >&2; exit 1");
+    ctx.shim("sw_vers", r"printf '\377\376\375\n'");
+    ctx.shim("conda", "echo 'this is not JSON'");
+    ctx.shim("system_profiler", r#"echo '{"SPDisplaysDataType": 42}'"#);
+    let (code, out, err) = output(&mut ctx.ttm(["doctor", "--json"]));
+    let v = check_contract(code, &out);
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(status(&v, "homebrew"), "warn");
+    assert!(summary(&v, "homebrew").contains("exited with status 1: Error: brew is broken"));
+    assert_eq!(status(&v, "os"), "warn");
+    assert!(v["facts"]["problems"].to_string().contains("not UTF-8"));
+    assert_eq!(status(&v, "conda"), "warn");
+    assert!(summary(&v, "conda").contains("unreadable JSON"));
+    assert_eq!(status(&v, "gpu"), "warn");
+}
+
+#[test]
+fn home_unset() {
+    let ctx = profile("ubuntu-nvidia");
+    let (code, out, err) = output(ctx.ttm(["doctor"]).env_remove("HOME"));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.is_empty());
+    assert_eq!(
+        err.trim(),
+        "error: HOME is not set: set it, or pass --workspace PATH"
+    );
+
+    let ws = ctx.temp.path().join("ws");
+    let (code, out, _) = output(
+        ctx.ttm(["doctor", "--json", "--workspace"])
+            .arg(&ws)
+            .env_remove("HOME"),
+    );
+    check_contract(code, &out);
+}
+
+#[test]
+fn empty_path() {
+    let ctx = TestContext::new().isolated();
+    let (code, out, err) = output(&mut ctx.ttm(["doctor"]));
+    assert_eq!(code, 1);
+    assert!(err.is_empty(), "{err}");
+    assert!(
+        out.contains("✗ os             could not tell which OS this is"),
+        "{out}"
+    );
+    let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
+    let v = check_contract(code, &out);
+    assert!(v["facts"]["problems"][0]
+        .as_str()
+        .unwrap()
+        .contains("uname: not found on PATH"));
+}
+
+#[test]
+fn a_workspace_that_is_a_file() {
+    let ctx = profile("ubuntu-nvidia");
+    let file = ctx.temp.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let (code, out, _) = output(ctx.ttm(["doctor", "--workspace"]).arg(&file));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("✗ workspace      cannot be used: workspace"),
+        "{out}"
+    );
+    assert!(out.contains("is a file, not a folder"), "{out}");
+}
+
+#[test]
+fn a_bad_probe_timeout_is_bad_input() {
+    let ctx = profile("ubuntu-nvidia").env("TTM_PROBE_TIMEOUT", "soon");
+    let (code, out, err) = output(&mut ctx.ttm(["doctor"]));
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("TTM_PROBE_TIMEOUT=\"soon\" is not a number of seconds"),
+        "{err}"
+    );
+}
+
+#[test]
+fn quiet_shows_only_problems() {
+    let ctx = profile("fresh-mac");
+    let (code, out, _) = output(&mut ctx.ttm(["doctor", "-q"]));
+    assert_eq!(code, 1);
+    assert!(!out.contains('✓'), "{out}");
+    assert!(out.contains("✗ xcode-clt"), "{out}");
+    assert!(
+        out.trim_end().ends_with("Not ready: 6 problems, 1 warning"),
+        "{out}"
+    );
+}
+
+#[test]
+fn report_has_collect_env_and_mps() {
+    let ctx = intel_mac()
+        .env("PYTORCH_MPS_HIGH_WATERMARK_RATIO", "0.0")
+        .env("PYTORCH_ENABLE_MPS_FALLBACK", "1");
+    let (code, out, _) = output(&mut ctx.ttm(["doctor", "--report"]));
+    assert_eq!(code, 0);
+    assert!(out.starts_with("# ttm doctor report"));
+    assert!(
+        out.contains("PyTorch version: 2.2.2"),
+        "collect_env output is in the report"
+    );
+    assert!(out.contains("- torch.backends.mps.is_available(): False"));
+    assert!(out.contains("- PYTORCH_MPS_HIGH_WATERMARK_RATIO=0.0"));
+    assert!(out.contains("- PYTORCH_ENABLE_MPS_FALLBACK=1"));
+    snapshot(&ctx, "doctor_report_intel-mac", &out);
+
+    // No torch: the report says why there is no collect_env, and still prints.
+    let ctx = profile("fresh-mac");
+    let (code, out, _) = output(&mut ctx.ttm(["doctor", "--report"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("not run: PyTorch does not import"), "{out}");
+    // --report and --json are exclusive.
+    let (code, _, _) = output(&mut ctx.ttm(["doctor", "--report", "--json"]));
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn the_manifest_names_the_environment() {
+    let ctx = profile("apple-silicon-ready");
+    std::fs::write(
+        ctx.workspace().join("ttm.toml"),
+        "schema = 1\nttm_version = \"0.1.0\"\n\n[environment]\nkind = \"venv\"\nname = \".venv\"\npython = \"3.10\"\n",
+    )
+    .unwrap();
+    let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
+    let v = check_contract(code, &out);
+    assert_eq!(code, 1);
+    assert_eq!(status(&v, "env"), "fail");
+    assert!(
+        summary(&v, "env").contains("the venv"),
+        "{}",
+        summary(&v, "env")
+    );
+    assert_eq!(v["facts"]["env_expected"]["from_manifest"], true);
+
+    // An unreadable manifest: the defaults are used, and env says why.
+    std::fs::write(ctx.workspace().join("ttm.toml"), "this is = = not toml").unwrap();
+    let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
+    let v = check_contract(code, &out);
+    assert_eq!(status(&v, "env"), "ok");
+    let env = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "env")
+        .unwrap();
+    assert!(
+        env["detail"].as_str().unwrap().contains("manifest:"),
+        "{env}"
+    );
+}

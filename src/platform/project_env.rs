@@ -1,0 +1,312 @@
+//! conda, the project environment and PyTorch inside it.
+//!
+//! The project environment is what `ttm.toml` names (`environment.kind` and
+//! `.name`), or by default the venv `<workspace>/.venv` if it exists, else the
+//! conda env `torch_metal` among `conda info --json`'s envs. PyTorch is asked
+//! about by that environment's python with `scripts/torch_probe.py`; the
+//! interpreter facts and the torch probe run in parallel.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::probe::{Detected, Failure, Probe};
+use super::python::{last_json_line, query, run_script};
+use super::{Conda, EnvFlavor, ExpectedEnv, ProjectEnv, Torch};
+use crate::cli::EnvKind;
+use crate::manifest::{Manifest, DEFAULT_ENV_NAME};
+use crate::system::Cmd;
+use crate::workspace::Workspace;
+
+pub const TORCH_PROBE_SCRIPT: &str = include_str!("../../scripts/torch_probe.py");
+
+pub struct ProjectFacts {
+    pub conda: Option<Conda>,
+    pub env: Option<ProjectEnv>,
+    pub torch: Option<Torch>,
+    pub expected: Option<ExpectedEnv>,
+    pub problems: Vec<String>,
+}
+
+pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
+    let mut problems = Vec::new();
+    let conda = detect_conda(probe).take(&mut problems, &mut Vec::new());
+    let expected = expected_env(probe, ws, conda.is_some(), &mut problems);
+
+    let env = match expected.kind.as_str() {
+        "venv" => venv_env(ws),
+        "conda" => conda.as_ref().and_then(|c| conda_env(c, &expected.name)),
+        _ => None,
+    };
+    let python: Option<PathBuf> = match (&env, expected.kind.as_str()) {
+        (Some(e), _) => Some(e.python.clone()),
+        (None, "none") => probe.sys.which("python3"),
+        _ => None,
+    };
+    let mut env = env;
+    let mut torch = None;
+    if let Some(python) = python {
+        let (info, probed) = std::thread::scope(|s| {
+            let info = s.spawn(|| env.is_some().then(|| query(probe, &python)));
+            let torch = s.spawn(|| run_script(probe, &python, TORCH_PROBE_SCRIPT));
+            (info.join().ok().flatten(), torch.join().ok())
+        });
+        match (info, env.as_mut()) {
+            (Some(Ok(info)), Some(e)) => {
+                e.python_version = Some(info.version);
+                e.python_machine = Some(info.machine);
+            }
+            (Some(Err(Failure::Failed(msg))), _) => problems.push(format!("env: {msg}")),
+            (Some(Err(_)), Some(e)) => {
+                problems.push(format!("env: {} does not run", e.python.display()))
+            }
+            _ => {}
+        }
+        match probed {
+            Some(Ok(text)) => match parse_torch_probe(&text) {
+                Ok(t) => torch = Some(t),
+                Err(msg) => problems.push(format!("torch: the probe {msg}")),
+            },
+            Some(Err(Failure::Failed(msg))) => problems.push(format!("torch: {msg}")),
+            Some(Err(_)) => problems.push(format!("torch: {} does not run", python.display())),
+            None => {}
+        }
+    }
+    ProjectFacts {
+        conda,
+        env,
+        torch,
+        expected: Some(expected),
+        problems,
+    }
+}
+
+/// The environment `ttm setup` made or would make: the manifest's, else an
+/// existing venv, else conda when conda is installed (setup's default), else a venv.
+fn expected_env(
+    probe: &Probe,
+    ws: &Workspace,
+    conda_present: bool,
+    problems: &mut Vec<String>,
+) -> ExpectedEnv {
+    match Manifest::load(probe.sys, &ws.manifest()) {
+        Ok(Some(m)) => {
+            return ExpectedEnv {
+                kind: match m.environment.kind {
+                    EnvKind::Conda => "conda",
+                    EnvKind::Venv => "venv",
+                    EnvKind::None => "none",
+                }
+                .to_owned(),
+                name: m.environment.name,
+                from_manifest: true,
+            }
+        }
+        Ok(None) => {}
+        Err(e) => problems.push(format!("manifest: {e}")),
+    }
+    let venv = venv_python(&ws.venv()).is_file() || !conda_present;
+    ExpectedEnv {
+        kind: if venv { "venv" } else { "conda" }.to_owned(),
+        name: if venv { ".venv" } else { DEFAULT_ENV_NAME }.to_owned(),
+        from_manifest: false,
+    }
+}
+
+fn venv_python(prefix: &Path) -> PathBuf {
+    prefix.join("bin").join("python")
+}
+
+fn venv_env(ws: &Workspace) -> Option<ProjectEnv> {
+    let prefix = ws.venv();
+    let python = venv_python(&prefix);
+    python.is_file().then(|| ProjectEnv {
+        flavor: EnvFlavor::Venv,
+        name: ".venv".to_owned(),
+        prefix,
+        python,
+        python_version: None,
+        python_machine: None,
+    })
+}
+
+fn conda_env(conda: &Conda, name: &str) -> Option<ProjectEnv> {
+    let prefix = conda
+        .envs
+        .iter()
+        .filter(|p| Some(p.as_path()) != conda.base_prefix.as_deref())
+        .find(|p| p.file_name().is_some_and(|n| n == name))?
+        .clone();
+    Some(ProjectEnv {
+        flavor: EnvFlavor::Conda,
+        name: name.to_owned(),
+        python: venv_python(&prefix),
+        prefix,
+        python_version: None,
+        python_machine: None,
+    })
+}
+
+fn detect_conda(probe: &Probe) -> Detected<Conda> {
+    let sys = probe.sys;
+    let from_env = sys
+        .var_non_empty(crate::env_vars::CONDA_EXE)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute() && p.is_file());
+    let path = from_env.or_else(|| sys.which("conda")).or_else(|| {
+        // Installed but not initialised in this shell: the installers' default places.
+        let home = sys.home().ok()?;
+        let mut places: Vec<PathBuf> = ["miniforge3", "miniconda3", "anaconda3", "mambaforge"]
+            .iter()
+            .map(|d| home.join(d).join("bin").join("conda"))
+            .collect();
+        places.push(PathBuf::from("/opt/anaconda3/bin/conda"));
+        places.push(PathBuf::from(
+            "/opt/homebrew/Caskroom/miniforge/base/bin/conda",
+        ));
+        places.into_iter().find(|p| p.is_file())
+    });
+    let Some(path) = path else {
+        return Detected::none();
+    };
+    match probe.text(Cmd::new(&path).args(["info", "--json"])) {
+        Ok(text) => match parse_conda_info(&text) {
+            Ok(info) => Detected::found(Conda {
+                path,
+                version: info.conda_version,
+                platform: info.platform,
+                envs: info.envs,
+                base_prefix: info.root_prefix,
+            }),
+            Err(msg) => Detected::failed(
+                "conda",
+                "conda",
+                Failure::Failed(format!("`conda info --json` {msg}")),
+            ),
+        },
+        Err(Failure::NotFound) => Detected::none(),
+        Err(f) => Detected::failed("conda", "conda", f),
+    }
+}
+
+/// The keys of `conda info --json` that ttm reads.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CondaInfo {
+    #[serde(default)]
+    pub conda_version: Option<String>,
+    #[serde(default)]
+    pub platform: Option<String>,
+    #[serde(default)]
+    pub envs: Vec<PathBuf>,
+    #[serde(default)]
+    pub root_prefix: Option<PathBuf>,
+}
+
+/// Parse `conda info --json`.
+pub fn parse_conda_info(text: &str) -> Result<CondaInfo, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(text.trim()).map_err(|e| format!("printed unreadable JSON ({e})"))?;
+    if !v.is_object() {
+        return Err("printed JSON that is not an object".into());
+    }
+    serde_json::from_value(v).map_err(|e| format!("printed unexpected JSON ({e})"))
+}
+
+#[derive(Debug, Deserialize)]
+struct TorchProbe {
+    ok: bool,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    mps_built: Option<bool>,
+    #[serde(default)]
+    mps_available: Option<bool>,
+    #[serde(default)]
+    cuda_built: Option<bool>,
+    #[serde(default)]
+    cuda_available: Option<bool>,
+    #[serde(default)]
+    cuda_version: Option<String>,
+    #[serde(default)]
+    device_name: Option<String>,
+}
+
+/// Parse what `scripts/torch_probe.py` prints.
+pub fn parse_torch_probe(text: &str) -> Result<Torch, String> {
+    let line = last_json_line(text).ok_or_else(|| "printed no JSON".to_owned())?;
+    let p: TorchProbe =
+        serde_json::from_str(line).map_err(|e| format!("printed unreadable JSON ({e})"))?;
+    Ok(Torch {
+        version: if p.ok { p.version } else { None },
+        error: if p.ok {
+            None
+        } else {
+            Some(p.error.unwrap_or_else(|| "import torch failed".into()))
+        },
+        mps_built: p.mps_built,
+        mps_available: p.mps_available,
+        cuda_built: p.cuda_built,
+        cuda_available: p.cuda_available,
+        cuda_version: p.cuda_version,
+        device_name: p.device_name,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn conda_info_keys() {
+        let text = r#"{"conda_version": "24.11.3", "platform": "osx-arm64",
+            "envs": ["/Users/zzz/miniforge3", "/Users/zzz/miniforge3/envs/torch_metal"],
+            "root_prefix": "/Users/zzz/miniforge3", "channels": []}"#;
+        let info = parse_conda_info(text).unwrap();
+        assert_eq!(info.platform.as_deref(), Some("osx-arm64"));
+        assert_eq!(info.envs.len(), 2);
+        let conda = Conda {
+            path: "/x".into(),
+            version: info.conda_version,
+            platform: info.platform,
+            envs: info.envs,
+            base_prefix: info.root_prefix,
+        };
+        let env = conda_env(&conda, "torch_metal").unwrap();
+        assert_eq!(
+            env.python,
+            Path::new("/Users/zzz/miniforge3/envs/torch_metal/bin/python")
+        );
+        assert!(
+            conda_env(&conda, "miniforge3").is_none(),
+            "base is not a project env"
+        );
+        assert!(parse_conda_info("[1]").is_err());
+        assert!(parse_conda_info("CondaError: oops").is_err());
+    }
+
+    #[test]
+    fn torch_probe_answers() {
+        let t = parse_torch_probe(r#"{"ok": true, "version": "2.5.1", "mps_built": true, "mps_available": true, "cuda_built": false, "cuda_available": false, "cuda_version": null}"#).unwrap();
+        assert_eq!(t.version.as_deref(), Some("2.5.1"));
+        assert_eq!(t.mps_available, Some(true));
+        let t = parse_torch_probe(
+            r#"{"ok": false, "error": "ModuleNotFoundError: No module named 'torch'"}"#,
+        )
+        .unwrap();
+        assert!(t.version.is_none());
+        assert!(t.error.unwrap().contains("No module named"));
+        assert!(parse_torch_probe("Segmentation fault").is_err());
+        assert!(TORCH_PROBE_SCRIPT.starts_with("# ttm:torch-probe"));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "\\PC*") {
+            let _ = parse_conda_info(&s);
+            let _ = parse_torch_probe(&s);
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! Rendering, all in memory: every template file through Tera (autoescaping
+//! off: these are Python, Markdown and notebooks, not HTML), then placed at
+//! its destination in the workspace. Nothing touches the disk here; the
+//! writer (`write`) takes the result or nothing.
+//!
+//! Where files go, for a project NAME:
+//! - `notebook.cells` → `notebooks/NAME/NAME.ipynb`, a notebook built as JSON
+//!   whose cell sources come from the rendered file (cells begin at lines
+//!   `# %%` for code and `# %% [markdown]` for Markdown, as in jupytext);
+//! - `data/…` → `data/NAME/…` and `models/…` → `models/NAME/…`;
+//! - everything else → `notebooks/NAME/…`.
+//!
+//! Files that are not UTF-8 text are copied as they are.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, Result};
+use crate::scaffold::template::{Template, TemplateFile};
+
+pub const NOTEBOOK_CELLS: &str = "notebook.cells";
+
+/// The three folders a project gets, in the order they are written.
+pub const PROJECT_FOLDERS: [&str; 3] = ["notebooks", "data", "models"];
+
+/// A file ready to write: where (relative to the workspace) and what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedFile {
+    pub dest: PathBuf,
+    pub contents: Vec<u8>,
+}
+
+/// Render every file of `template` for the project `name`.
+pub fn render_project(
+    template: &Template,
+    name: &str,
+    vars: &BTreeMap<String, String>,
+) -> Result<Vec<RenderedFile>> {
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(Vec::new());
+    let texts: Vec<(&TemplateFile, &str)> = template
+        .files
+        .iter()
+        .filter_map(|f| std::str::from_utf8(&f.contents).ok().map(|t| (f, t)))
+        .collect();
+    // All at once, so that files may include or extend each other.
+    tera.add_raw_templates(texts.iter().map(|(f, t)| (f.path.as_str(), *t)))
+        .map_err(|e| {
+            let top = e.to_string();
+            let culprit = texts
+                .iter()
+                .find(|(f, _)| top.contains(&format!("'{}'", f.path)))
+                .or(texts.first())
+                .map(|(f, _)| *f);
+            match culprit {
+                Some(f) => template_error(f, &e),
+                None => Error::failed(top),
+            }
+        })?;
+    let mut context = tera::Context::new();
+    for (k, v) in vars {
+        context.insert(k.as_str(), v);
+    }
+
+    let python = vars.get("python").map(String::as_str).unwrap_or_default();
+    let mut rendered: Vec<RenderedFile> = Vec::new();
+    for file in &template.files {
+        let contents = if texts.iter().any(|(f, _)| f.path == file.path) {
+            let text = tera
+                .render(&file.path, &context)
+                .map_err(|e| template_error(file, &e))?;
+            if file.path == NOTEBOOK_CELLS {
+                notebook_json(&split_cells(&text), python).into_bytes()
+            } else {
+                text.into_bytes()
+            }
+        } else {
+            file.contents.clone()
+        };
+        let dest = destination(&file.path, name);
+        if let Some(earlier) = rendered.iter().find(|r| r.dest == dest) {
+            return Err(Error::BadFile {
+                path: file.origin.clone(),
+                message: format!(
+                    "would be written to {}, as another file of the template already is: rename one",
+                    earlier.dest.display()
+                ),
+            });
+        }
+        rendered.push(RenderedFile { dest, contents });
+    }
+    rendered.sort_by(|a, b| a.dest.cmp(&b.dest));
+    Ok(rendered)
+}
+
+/// Where a template file goes, relative to the workspace.
+pub fn destination(path: &str, name: &str) -> PathBuf {
+    if path == NOTEBOOK_CELLS {
+        return Path::new("notebooks")
+            .join(name)
+            .join(format!("{name}.ipynb"));
+    }
+    for folder in ["data", "models"] {
+        if let Some(rest) = path.strip_prefix(folder).and_then(|r| r.strip_prefix('/')) {
+            return Path::new(folder).join(name).join(rest);
+        }
+    }
+    Path::new("notebooks").join(name).join(path)
+}
+
+/// A Tera error as one line naming the template file: an undefined variable
+/// by its name, a syntax error by its position.
+fn template_error(file: &TemplateFile, err: &tera::Error) -> Error {
+    let mut chain = vec![err.to_string()];
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        chain.push(s.to_string());
+        source = s.source();
+    }
+    let undefined = chain.iter().find_map(|m| {
+        let rest = m.strip_prefix("Variable `")?;
+        let (var, tail) = rest.split_once('`')?;
+        tail.starts_with(" not found in context")
+            .then(|| var.to_owned())
+    });
+    let message = match undefined {
+        Some(var) => format!(
+            "the template uses the variable `{var}`, which is not defined: pass -d {var}=VALUE, or declare it under [variables] in template.toml"
+        ),
+        None => {
+            let last = chain.last().map(String::as_str).unwrap_or_default();
+            match syntax_error(last) {
+                Some(syntax) => format!("syntax error {syntax}"),
+                None => format!("cannot render: {}", last.lines().next().unwrap_or_default()),
+            }
+        }
+    };
+    Error::BadFile {
+        path: file.origin.clone(),
+        message,
+    }
+}
+
+/// A parser message (`--> 1:12`, a drawing, `= expected …`) as
+/// "at line 1, column 12: expected …".
+fn syntax_error(message: &str) -> Option<String> {
+    let position = message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--> "))?;
+    let (line, column) = position.trim().split_once(':')?;
+    let expected = message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("= "))
+        .unwrap_or("unexpected text");
+    Some(format!("at line {line}, column {column}: {expected}"))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CellKind {
+    Code,
+    Markdown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub kind: CellKind,
+    pub source: String,
+}
+
+/// Split rendered `notebook.cells` text into cells. Text before the first
+/// marker is a code cell if it is not blank; blank lines around each cell's
+/// text are dropped.
+pub fn split_cells(text: &str) -> Vec<Cell> {
+    let mut cells = Vec::new();
+    let mut kind = CellKind::Code;
+    let mut lines: Vec<&str> = Vec::new();
+    let mut started = false;
+    let mut flush = |kind: &CellKind, lines: &mut Vec<&str>, started: bool| {
+        let body = lines.join("\n");
+        let body = body.trim_matches('\n').trim_end().to_owned();
+        if started || !body.trim().is_empty() {
+            cells.push(Cell {
+                kind: kind.clone(),
+                source: body,
+            });
+        }
+        lines.clear();
+    };
+    for line in text.lines() {
+        let marker = match line.trim_end() {
+            "# %%" => Some(CellKind::Code),
+            "# %% [markdown]" => Some(CellKind::Markdown),
+            _ => None,
+        };
+        match marker {
+            Some(next) => {
+                flush(&kind, &mut lines, started);
+                kind = next;
+                started = true;
+            }
+            None => lines.push(line),
+        }
+    }
+    flush(&kind, &mut lines, started);
+    cells
+}
+
+/// An nbformat 4.5 notebook: cell ids, `outputs: []` and
+/// `execution_count: null` on code cells, kernelspec and language_info.
+/// Keys are in Jupyter's (sorted) order, indented by one space as Jupyter
+/// writes them, so the file diffs cleanly after a save.
+pub fn notebook_json(cells: &[Cell], python_version: &str) -> String {
+    let cells: Vec<Value> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| {
+            let mut c = Map::new();
+            c.insert(
+                "cell_type".into(),
+                json!(match cell.kind {
+                    CellKind::Code => "code",
+                    CellKind::Markdown => "markdown",
+                }),
+            );
+            if cell.kind == CellKind::Code {
+                c.insert("execution_count".into(), Value::Null);
+            }
+            c.insert("id".into(), json!(format!("cell-{}", i + 1)));
+            c.insert("metadata".into(), json!({}));
+            if cell.kind == CellKind::Code {
+                c.insert("outputs".into(), json!([]));
+            }
+            c.insert("source".into(), json!(source_lines(&cell.source)));
+            Value::Object(c)
+        })
+        .collect();
+    let notebook = json!({
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "name": "python3"
+            },
+            "language_info": {
+                "codemirror_mode": {"name": "ipython", "version": 3},
+                "file_extension": ".py",
+                "mimetype": "text/x-python",
+                "name": "python",
+                "nbconvert_exporter": "python",
+                "pygments_lexer": "ipython3",
+                "version": python_version
+            }
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5
+    });
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+    serde::Serialize::serialize(&notebook, &mut ser).expect("a JSON value always serialises");
+    let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
+    text.push('\n');
+    text
+}
+
+/// Jupyter's form of a source: lines, each but the last keeping its "\n".
+fn source_lines(source: &str) -> Vec<String> {
+    source.split_inclusive('\n').map(str::to_owned).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_split_at_markers() {
+        let cells = split_cells("# %% [markdown]\n# Title\n\ntext\n\n# %%\nx = 1\ny = 2\n\n# %%\n");
+        assert_eq!(
+            cells,
+            vec![
+                Cell {
+                    kind: CellKind::Markdown,
+                    source: "# Title\n\ntext".into()
+                },
+                Cell {
+                    kind: CellKind::Code,
+                    source: "x = 1\ny = 2".into()
+                },
+                Cell {
+                    kind: CellKind::Code,
+                    source: "".into()
+                },
+            ]
+        );
+        assert_eq!(split_cells("print(1)\n")[0].source, "print(1)");
+        assert!(split_cells("\n\n").is_empty());
+    }
+
+    #[test]
+    fn notebook_has_the_keys_of_nbformat_4_5() {
+        let cells = split_cells("# %% [markdown]\nhi\n# %%\nx = 1\ny = 2\n");
+        let nb: Value = serde_json::from_str(&notebook_json(&cells, "3.11")).unwrap();
+        assert_eq!(nb["nbformat"], 4);
+        assert_eq!(nb["nbformat_minor"], 5);
+        assert_eq!(nb["metadata"]["language_info"]["version"], "3.11");
+        let code = &nb["cells"][1];
+        assert_eq!(code["outputs"], json!([]));
+        assert!(code["execution_count"].is_null());
+        assert_eq!(code["source"], json!(["x = 1\n", "y = 2"]));
+        assert!(nb["cells"][0].get("outputs").is_none());
+        assert_ne!(nb["cells"][0]["id"], code["id"]);
+    }
+
+    proptest::proptest! {
+        /// Any text makes a notebook that parses, whose sources join back
+        /// to the cell texts, and never a panic.
+        #[test]
+        fn any_cells_text_makes_a_valid_notebook(text in "(# %%( \\[markdown\\])?\n|[^\r]{0,20}\n){0,12}") {
+            let cells = split_cells(&text);
+            let nb: Value = serde_json::from_str(&notebook_json(&cells, "3.10")).unwrap();
+            let back = nb["cells"].as_array().unwrap();
+            proptest::prop_assert_eq!(back.len(), cells.len());
+            for (cell, json) in cells.iter().zip(back) {
+                let joined: String = json["source"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap())
+                    .collect();
+                proptest::prop_assert_eq!(&joined, &cell.source);
+            }
+        }
+    }
+
+    #[test]
+    fn destinations() {
+        assert_eq!(
+            destination("notebook.cells", "ch4"),
+            Path::new("notebooks/ch4/ch4.ipynb")
+        );
+        assert_eq!(
+            destination("main.py", "ch4"),
+            Path::new("notebooks/ch4/main.py")
+        );
+        assert_eq!(
+            destination("data/README.md", "ch4"),
+            Path::new("data/ch4/README.md")
+        );
+        assert_eq!(
+            destination("models/x/y.txt", "ch4"),
+            Path::new("models/ch4/x/y.txt")
+        );
+        assert_eq!(
+            destination("database.py", "ch4"),
+            Path::new("notebooks/ch4/database.py")
+        );
+    }
+}
