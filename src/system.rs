@@ -195,7 +195,9 @@ impl System {
                         program: cmd.display_name(),
                         message: format!("cannot open log {}: {e}", log.display()),
                     })?;
-                expr.stdout_file(file).stderr_to_stdout()
+                // duct applies the outer redirection first: send stdout to the
+                // file, then stderr to that same stdout.
+                expr.stderr_to_stdout().stdout_file(file)
             }
             None => expr.stdout_capture().stderr_capture(),
         };
@@ -208,10 +210,32 @@ impl System {
         let handle = expr
             .start()
             .map_err(|e| spawn_error(&cmd.display_name(), e))?;
-        let finished = handle
-            .wait_timeout(cmd.timeout)
-            .map_err(|e| spawn_error(&cmd.display_name(), e))?
-            .is_some();
+        let finished = match &cmd.cancel {
+            None => handle
+                .wait_timeout(cmd.timeout)
+                .map_err(|e| spawn_error(&cmd.display_name(), e))?
+                .is_some(),
+            Some(cancel) => loop {
+                let left = cmd.timeout.saturating_sub(started.elapsed());
+                let slice = left.min(Duration::from_millis(100));
+                if handle
+                    .wait_timeout(slice)
+                    .map_err(|e| spawn_error(&cmd.display_name(), e))?
+                    .is_some()
+                {
+                    break true;
+                }
+                if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                    // Cancelled: stop the program and its children; the
+                    // output says a signal ended it (status None).
+                    kill_group(&handle.pids());
+                    break true;
+                }
+                if left.is_zero() {
+                    break false;
+                }
+            },
+        };
         if !finished {
             kill_group(&handle.pids());
             let out = handle.wait().ok();
@@ -310,6 +334,7 @@ pub struct Cmd {
     stdin: Option<Vec<u8>>,
     log: Option<PathBuf>,
     interactive: bool,
+    cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Cmd {
@@ -324,7 +349,17 @@ impl Cmd {
             stdin: None,
             log: None,
             interactive: false,
+            cancel: None,
         }
+    }
+
+    /// Stop the program (and its process group) as soon as `flag` turns
+    /// true, e.g. set by a Ctrl-C handler: a program in its own process
+    /// group does not get the terminal's SIGINT itself. It then ends as
+    /// killed by a signal (`Output::status` is None).
+    pub fn cancel_on(mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Cmd {
+        self.cancel = Some(flag);
+        self
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
@@ -521,6 +556,21 @@ mod tests {
     }
 
     #[test]
+    fn a_log_gets_both_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("x.log");
+        let out = sys()
+            .run(
+                &Cmd::new("sh")
+                    .args(["-c", "echo out; echo err >&2"])
+                    .log_to(&log),
+            )
+            .unwrap();
+        assert!(out.stdout.is_empty() && out.stderr.is_empty());
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "out\nerr\n");
+    }
+
+    #[test]
     fn a_hung_program_and_its_children_are_killed() {
         let started = Instant::now();
         let err = sys()
@@ -531,6 +581,30 @@ mod tests {
             )
             .unwrap_err();
         assert!(matches!(err, RunError::TimedOut { .. }), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_cancelled_program_and_its_children_are_stopped() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let flag = Arc::new(AtomicBool::new(false));
+        let setter = flag.clone();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            setter.store(true, Ordering::SeqCst);
+        });
+        let started = Instant::now();
+        let out = sys()
+            .run(
+                &Cmd::new("sh")
+                    .args(["-c", "sleep 30 & sleep 30; wait"])
+                    .timeout(Duration::from_secs(60))
+                    .cancel_on(flag),
+            )
+            .unwrap();
+        t.join().unwrap();
+        assert_eq!(out.status, None);
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 

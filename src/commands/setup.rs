@@ -1,9 +1,475 @@
-//! `ttm setup`. (Being built: see its issue.)
+//! `ttm setup`: the main job, in the order rustup-init installs:
+//!
+//! 1. validate the flags, `--from ttm.toml` and the `requirements.lock` beside
+//!    it, the workspace's own `ttm.toml` and the workspace path (bad input:
+//!    exit 2, nothing changed);
+//! 2. pre-check that someone can answer: a terminal, or `--yes` (else exit 2 at once);
+//! 3. detect the machine (the doctor's facts) and what setup sees on disk;
+//! 4. plan: every step, satisfied or not, with its exact commands, and show it;
+//!    `--dry-run` stops here;
+//! 5. Proceed / Customize / Cancel (`--yes` proceeds);
+//! 6. apply, in this order: Xcode command line tools, Homebrew and its shellenv
+//!    line in `~/.zprofile` (macOS), Python and git (Homebrew on macOS; the apt
+//!    command to run on Linux), the workspace folders, the environment (conda,
+//!    venv or none), `requirements.txt`, `pip install -r`,
+//!    `PYTORCH_ENABLE_MPS_FALLBACK=1` in the environment (macOS), the PyTorch
+//!    check, ttm's self-test, `requirements.lock`, `ttm.toml`;
+//! 7. the closing message: how to use the environment, or the step that
+//!    failed, the last lines of its log, the log's path and the fix (exit 1).
+
+use std::path::Path;
+
+use serde_json::{json, Value};
 
 use super::{Context, Status};
-use crate::cli::SetupArgs;
+use crate::cli::{EnvKind, SetupArgs};
 use crate::error::{Error, Result};
+use crate::manifest::{self, Manifest};
+use crate::platform::{self, Facts, Os};
+use crate::setup::apply::{Applied, Applier};
+use crate::setup::interrupt::Catch;
+use crate::setup::observe::observe;
+use crate::setup::plan::{plan_setup, Locked, Options, Plan, StepId};
+use crate::setup::requirements::{
+    check_env_name, check_python_version, check_requirement, parse_lock, parse_packages,
+};
+use crate::setup::state::State;
+use crate::ui::Prompter;
+use crate::workspace::Workspace;
 
-pub fn run(_ctx: &Context, _args: &SetupArgs) -> Result<Status> {
-    Err(Error::failed("`ttm setup` is not built yet"))
+pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
+    // 1. Validate everything given before touching anything.
+    let ws = ctx.workspace()?;
+    ws.check_usable()?;
+    let choices = validate(ctx, args, &ws)?;
+
+    // 2. Someone must answer the questions, unless there are none to ask.
+    let prompter = ctx.prompter();
+    if !args.dry_run {
+        prompter.require_answers("setup")?;
+    }
+
+    // 3. The machine.
+    let spinner = ctx.out.spinner("Looking at this machine");
+    let facts = platform::detect(&ctx.sys, &ws);
+    spinner.finish_and_clear();
+    let mut opts = choices.into_options(ctx, &ws, &facts)?;
+
+    // 4 and 5. Plan, show, ask; Customize goes round again.
+    let plan = loop {
+        let seen = observe(&ctx.sys, &facts, &opts)?;
+        let plan = plan_setup(&facts, &opts, &seen);
+        show_plan(ctx, &facts, &opts, &plan);
+        if args.dry_run {
+            ctx.out.line("Dry run: nothing was changed.");
+            print_json(ctx, &plan, None, "planned", true);
+            return Ok(Status::Success);
+        }
+        if !plan.blockers.is_empty() {
+            print_json(ctx, &plan, None, "blocked", false);
+            let b = &plan.blockers[0];
+            return Err(Error::Failed {
+                message: format!("cannot set up: {}", b.message),
+                fix: Some(b.fix.clone()),
+            });
+        }
+        if plan.nothing_to_do() {
+            ctx.out
+                .line(ctx.out.green("Nothing to do: every step is already done."));
+            print_json(ctx, &plan, None, "nothing-to-do", false);
+            return Ok(Status::Success);
+        }
+        match prompter.select(
+            "Proceed with this plan?",
+            &["Proceed", "Customize", "Cancel"],
+            0,
+        )? {
+            0 => break plan,
+            1 => customize(ctx, &prompter, &facts, &mut opts)?,
+            _ => return Err(Error::Cancelled),
+        }
+    };
+
+    // 6. Apply.
+    ctx.out.line("");
+    let catch = Catch::install();
+    let applier = Applier {
+        sys: &ctx.sys,
+        out: &ctx.out,
+        prompter: &prompter,
+        ws: Workspace::at(&opts.workspace),
+        interrupted: catch.flag.clone(),
+    };
+    let applied = applier.apply(&plan)?;
+
+    // 7. Say how it ended.
+    match &applied.failure {
+        None => {
+            print_json(ctx, &plan, Some(&applied), "done", false);
+            closing_message(ctx, &opts, &applied);
+            Ok(Status::Success)
+        }
+        Some(f) => {
+            print_json(ctx, &plan, Some(&applied), "failed", false);
+            let mut message = format!(
+                "step `{}` ({}) failed: {}",
+                f.step.as_str(),
+                f.title,
+                f.reason
+            );
+            if !f.tail.is_empty() {
+                message.push_str("\n  last lines:");
+                for l in f.tail.lines() {
+                    message.push_str("\n    ");
+                    message.push_str(l);
+                }
+            }
+            if let Some(log) = &f.log {
+                message.push_str(&format!("\n  log: {}", log.display()));
+            }
+            message.push_str("\n  run `ttm setup` again to resume from this step");
+            Err(Error::Failed {
+                message,
+                fix: Some(f.fix.clone()),
+            })
+        }
+    }
+}
+
+/// The flags and files, checked; the environment kind waits for the facts.
+struct Choices {
+    env: Option<EnvKind>,
+    env_name: String,
+    python: Option<String>,
+    extra: Vec<String>,
+    notebook: bool,
+    selftest: bool,
+    locked: Option<Locked>,
+}
+
+fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> {
+    if let Some(name) = &args.env_name {
+        check_env_name(name)?;
+    }
+    if let Some(v) = &args.python {
+        check_python_version(v)?;
+    }
+    let packages = args.packages.as_deref().map(parse_packages).transpose()?;
+
+    // Defaults: --from's manifest, else the workspace's own, else the book's.
+    let (base, locked) = match &args.from {
+        Some(p) => {
+            let path = ctx.sys.resolve_path(p)?;
+            let m = Manifest::load(&ctx.sys, &path)?.ok_or_else(|| {
+                Error::bad_input(format!(
+                    "--from {}: no such file; give the path of a ttm.toml",
+                    path.display()
+                ))
+            })?;
+            let lock_path = path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("requirements.lock");
+            let locked = match ctx.sys.read_optional(&lock_path)? {
+                Some(bytes) => {
+                    let text = String::from_utf8(bytes).map_err(|_| Error::BadFile {
+                        path: lock_path.clone(),
+                        message: "is not UTF-8 text".into(),
+                    })?;
+                    Some(Locked {
+                        lines: parse_lock(&text, &lock_path)?,
+                        path: lock_path,
+                    })
+                }
+                None => {
+                    ctx.out.warn(format!("no requirements.lock beside {}: the newest versions of its packages are installed", path.display()));
+                    None
+                }
+            };
+            (Some((m, path)), locked)
+        }
+        None => {
+            // The workspace's ttm.toml is read (and must be valid) always, but
+            // its choices count only when setup wrote it or the user edited
+            // it: `ttm scaffold` writes one with plain defaults for its chapters.
+            let m = Manifest::load(&ctx.sys, &ws.manifest())?;
+            let chosen = State::load(&ctx.sys, ws)?
+                .steps
+                .contains_key(StepId::Manifest.as_str())
+                || manifest::user_changed(&ctx.sys, ws)?;
+            (m.filter(|_| chosen).map(|m| (m, ws.manifest())), None)
+        }
+    };
+    if let Some((m, path)) = &base {
+        let bad = |message: String| Error::BadFile {
+            path: path.clone(),
+            message,
+        };
+        check_env_name(&m.environment.name).map_err(|e| bad(format!("environment.name: {e}")))?;
+        check_python_version(&m.environment.python)
+            .map_err(|e| bad(format!("environment.python: {e}")))?;
+        for p in &m.packages.extra {
+            check_requirement(p)
+                .map_err(|why| bad(format!("packages.extra: {p:?} is not a package: {why}")))?;
+        }
+    }
+    let m = base.map(|(m, _)| m);
+    Ok(Choices {
+        env: args.env.or(m.as_ref().map(|m| m.environment.kind)),
+        env_name: args
+            .env_name
+            .clone()
+            .or(m.as_ref().map(|m| m.environment.name.clone()))
+            .unwrap_or_else(|| manifest::DEFAULT_ENV_NAME.to_owned()),
+        python: args
+            .python
+            .clone()
+            .or(m.as_ref().map(|m| m.environment.python.clone())),
+        extra: packages
+            .or(m.as_ref().map(|m| m.packages.extra.clone()))
+            .unwrap_or_default(),
+        notebook: m.as_ref().map(|m| m.packages.notebook).unwrap_or(true),
+        selftest: !args.no_selftest && m.as_ref().map(|m| m.packages.selftest).unwrap_or(true),
+        locked,
+    })
+}
+
+impl Choices {
+    fn into_options(self, ctx: &Context, ws: &Workspace, facts: &Facts) -> Result<Options> {
+        let env = match self.env {
+            Some(EnvKind::Conda) if facts.conda.is_none() => {
+                return Err(Error::Unavailable {
+                    message: "--env conda: conda is not installed; install Miniforge (brew install miniforge), or pass --env venv".into(),
+                })
+            }
+            Some(kind) => kind,
+            None if facts.conda.is_some() => EnvKind::Conda,
+            None => EnvKind::Venv,
+        };
+        Ok(Options {
+            workspace: ws.root().to_path_buf(),
+            home: ctx.sys.home()?,
+            env,
+            env_name: self.env_name,
+            python: self.python,
+            extra: self.extra,
+            notebook: self.notebook,
+            selftest: self.selftest,
+            locked: self.locked,
+            assume_yes: ctx.global.yes,
+        })
+    }
+}
+
+fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Options) -> Result<()> {
+    let sys = &ctx.sys;
+    let ws = prompter.input("Workspace", &opts.workspace.display().to_string(), |s| {
+        let p = sys
+            .resolve_path(Path::new(s.trim()))
+            .map_err(|e| e.to_string())?;
+        Workspace::at(p).check_usable().map_err(|e| e.to_string())
+    })?;
+    opts.workspace = sys.resolve_path(Path::new(ws.trim()))?;
+
+    let kinds = [EnvKind::Conda, EnvKind::Venv, EnvKind::None];
+    let current = kinds.iter().position(|k| *k == opts.env).unwrap_or(1);
+    let chosen = kinds[prompter.select(
+        "Environment",
+        &[
+            "conda",
+            "venv (in the workspace's .venv)",
+            "none (pip install --user)",
+        ],
+        current,
+    )?];
+    if chosen == EnvKind::Conda && facts.conda.is_none() {
+        ctx.out
+            .warn("conda is not installed here; keeping the current choice");
+    } else {
+        opts.env = chosen;
+    }
+
+    opts.env_name = prompter
+        .input("Environment name", &opts.env_name, |s| {
+            check_env_name(s.trim()).map_err(|e| e.to_string())
+        })?
+        .trim()
+        .to_owned();
+
+    let current = opts.python.clone().unwrap_or_else(|| "auto".into());
+    let v = prompter.input(
+        "Python version (auto: the first python3 on PATH)",
+        &current,
+        |s| {
+            let s = s.trim();
+            if s == "auto" {
+                Ok(())
+            } else {
+                check_python_version(s).map_err(|e| e.to_string())
+            }
+        },
+    )?;
+    opts.python = (v.trim() != "auto").then(|| v.trim().to_owned());
+
+    let current = if opts.extra.is_empty() {
+        "none".to_owned()
+    } else {
+        opts.extra.join(" ")
+    };
+    let p = prompter.input(
+        "Extra packages, space-separated (none: no extras)",
+        &current,
+        |s| {
+            if s.trim() == "none" {
+                Ok(())
+            } else {
+                parse_packages(s).map(|_| ()).map_err(|e| e.to_string())
+            }
+        },
+    )?;
+    opts.extra = if p.trim() == "none" {
+        Vec::new()
+    } else {
+        parse_packages(&p)?
+    };
+
+    opts.notebook = prompter.confirm("Notebook tooling (JupyterLab)?", opts.notebook)?;
+    opts.selftest = prompter.confirm("Run ttm's self-test at the end?", opts.selftest)?;
+    Ok(())
+}
+
+fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &Plan) {
+    let out = &ctx.out;
+    out.line(out.bold("ttm setup: the plan"));
+    out.line("");
+    let machine = match facts.os {
+        Os::Macos => format!("macOS {}", facts.os_version.as_deref().unwrap_or("?")),
+        Os::Linux => facts.os_version.clone().unwrap_or_else(|| "Linux".into()),
+        Os::Other => "unknown system (treated as Linux)".into(),
+    };
+    let arch = facts
+        .arch
+        .as_deref()
+        .map(|a| format!(", {a}"))
+        .unwrap_or_default();
+    let chip = facts
+        .chip
+        .as_deref()
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default();
+    out.line(format!("  machine      {machine}{arch}{chip}"));
+    out.line(format!("  workspace    {}", plan.workspace.display()));
+    out.line(format!("  environment  {}", plan.environment));
+    out.line(format!("  packages     {}", plan.packages.join(" ")));
+    out.line(format!(
+        "  self-test    {}",
+        if opts.selftest { "on" } else { "off" }
+    ));
+    if let Some(g) = &plan.gpu {
+        out.line(format!("  GPU          {g}"));
+    }
+    out.line("");
+    for step in &plan.steps {
+        let mark = if step.satisfied {
+            out.green("[ok]   ")
+        } else {
+            out.yellow("[to do]")
+        };
+        let note = step
+            .note
+            .as_deref()
+            .map(|n| out.dim(format!(" - {n}")))
+            .unwrap_or_default();
+        out.line(format!("  {mark} {}{note}", step.title));
+        if !step.satisfied {
+            for a in &step.actions {
+                out.line(format!("            {}", a.describe()));
+            }
+        }
+    }
+    for n in &plan.notes {
+        out.line(format!("  note: {n}"));
+    }
+    for b in &plan.blockers {
+        out.line(format!(
+            "  {} {}\n    fix: {}",
+            out.red("blocked:"),
+            b.message,
+            b.fix
+        ));
+    }
+    out.line("");
+}
+
+fn closing_message(ctx: &Context, opts: &Options, applied: &Applied) {
+    let out = &ctx.out;
+    out.line("");
+    let check = applied.torch_check.as_ref().map(|v| {
+        format!(
+            " PyTorch {} computes on {}.",
+            v["torch"].as_str().unwrap_or("?"),
+            v["device"].as_str().unwrap_or("?")
+        )
+    });
+    out.line(format!(
+        "{}{}",
+        out.green("Setup is done."),
+        check.unwrap_or_default()
+    ));
+    let activate = match opts.env {
+        EnvKind::Venv => format!(
+            "source {}",
+            shell_path(&Workspace::at(&opts.workspace).venv().join("bin/activate"))
+        ),
+        EnvKind::Conda => format!("conda activate {}", opts.env_name),
+        EnvKind::None => "(no environment to activate)".into(),
+    };
+    out.line("Next:");
+    out.line(format!("  {activate}"));
+    out.line(format!("  cd {}", shell_path(&opts.workspace)));
+    out.line("  ttm scaffold new chapter-4");
+}
+
+fn shell_path(p: &Path) -> String {
+    crate::system::shell_quote(&p.display().to_string())
+}
+
+fn print_json(ctx: &Context, plan: &Plan, applied: Option<&Applied>, status: &str, dry_run: bool) {
+    if !ctx.out.json {
+        return;
+    }
+    let steps: Vec<Value> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            let report = applied.and_then(|a| a.steps.iter().find(|r| r.id == s.id));
+            json!({
+                "id": s.id,
+                "title": s.title,
+                "satisfied": s.satisfied,
+                "note": s.note,
+                "commands": s.actions.iter().map(|a| a.describe()).collect::<Vec<_>>(),
+                "result": report.map(|r| r.result).unwrap_or(if s.satisfied { "satisfied" } else { "not-run" }),
+                "log": report.and_then(|r| r.log.clone()),
+                "seconds": report.map(|r| r.seconds),
+            })
+        })
+        .collect();
+    let doc = json!({
+        "schema": 1,
+        "status": status,
+        "dry_run": dry_run,
+        "workspace": plan.workspace,
+        "environment": plan.environment,
+        "python": plan.python,
+        "packages": plan.packages,
+        "gpu": plan.gpu,
+        "notes": plan.notes,
+        "blockers": plan.blockers,
+        "steps": steps,
+        "torch_check": applied.and_then(|a| a.torch_check.clone()),
+        "selftest": applied.and_then(|a| a.selftest.clone()),
+        "failure": applied.and_then(|a| a.failure.clone()),
+    });
+    ctx.out.json_doc(&doc);
 }

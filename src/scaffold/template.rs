@@ -377,6 +377,11 @@ mod tests {
         let mut on_disk = Vec::new();
         for name in std::fs::read_dir(&root).unwrap() {
             let name = name.unwrap().file_name().into_string().unwrap();
+            // Files beside the folders are not chapter templates
+            // (requirements.txt.tera is setup's).
+            if !root.join(&name).is_dir() {
+                continue;
+            }
             for (path, _) in walk_user_template(&root.join(&name)).unwrap() {
                 on_disk.push(format!("{name}/{path}"));
             }

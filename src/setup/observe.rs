@@ -1,0 +1,112 @@
+//! What setup looks at beside the doctor's facts, gathered in one place so
+//! the plan stays pure: the step record, the Python to build a venv from,
+//! the files ttm wrote and whether the user changed them, the shell profile.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::plan::{FoundPython, Options, Seen, SeenFile};
+use super::requirements::minor_version;
+use super::state::{written_record, State};
+use crate::cli::EnvKind;
+use crate::error::Result;
+use crate::manifest::Manifest;
+use crate::platform::{Facts, Os};
+use crate::system::{Cmd, System};
+use crate::workspace::{Workspace, FOLDERS};
+
+const VERSION_SCRIPT: &str = "import sys; print('%d.%d.%d' % sys.version_info[:3])";
+
+pub fn observe(sys: &System, facts: &Facts, opts: &Options) -> Result<Seen> {
+    let ws = Workspace::at(&opts.workspace);
+    // The doctor's Python when it found one. Otherwise ask python3 itself,
+    // but never on a Mac: Apple's stub would open the installer's dialog.
+    let python3 = match &facts.python {
+        Some(p) => Some(FoundPython {
+            path: p.path.clone(),
+            version: p.version.clone(),
+        }),
+        None if facts.os == Os::Macos => None,
+        None => sys.which("python3").and_then(|path| {
+            let version = python_version(sys, &path)?;
+            Some(FoundPython { path, version })
+        }),
+    };
+    let python_versioned = opts
+        .python
+        .as_ref()
+        .and_then(|v| sys.which(&format!("python{}", minor_version(v))));
+    let mut missing_folders: Vec<String> = FOLDERS
+        .iter()
+        .map(|f| f.to_string())
+        .chain(std::iter::once("logs".to_owned()))
+        .filter(|f| !ws.root().join(f).is_dir())
+        .collect();
+    missing_folders.dedup();
+    let seen_file = |path: &Path| -> Result<SeenFile> {
+        let mut beside = path.as_os_str().to_owned();
+        beside.push(".new");
+        Ok(SeenFile {
+            current: sys.read_optional(path)?,
+            record: sys.read_optional(&written_record(&ws, path))?,
+            beside: sys.read_optional(Path::new(&beside))?,
+        })
+    };
+    let chapters = match Manifest::load(sys, &ws.manifest()) {
+        Ok(Some(m)) => m.chapters,
+        _ => Default::default(),
+    };
+    let conda_env_state = match (opts.env, &facts.conda) {
+        (EnvKind::Conda, Some(c)) => c
+            .envs
+            .iter()
+            .find(|p| p.file_name().is_some_and(|n| n == opts.env_name.as_str()))
+            .and_then(|p| {
+                sys.read_optional(&p.join("conda-meta/state"))
+                    .ok()
+                    .flatten()
+            })
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+        _ => None,
+    };
+    let text = |p: &Path| -> Result<Option<String>> {
+        Ok(sys
+            .read_optional(p)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned()))
+    };
+    Ok(Seen {
+        state: State::load(sys, &ws)?,
+        python3,
+        python_versioned,
+        venv_python_exists: ws.venv().join("bin/python").exists(),
+        git_on_path: sys.which("git").is_some(),
+        brew_in_prefix: facts.os == Os::Macos
+            && Path::new(if facts.apple_silicon {
+                "/opt/homebrew/bin/brew"
+            } else {
+                "/usr/local/bin/brew"
+            })
+            .is_file(),
+        missing_folders,
+        requirements: seen_file(&ws.requirements())?,
+        manifest: seen_file(&ws.manifest())?,
+        chapters,
+        lock_exists: ws.lock().is_file(),
+        zprofile: text(&opts.home.join(".zprofile"))?,
+        venv_activate: text(&ws.venv().join("bin/activate"))?,
+        conda_env_state,
+    })
+}
+
+/// `python -I -c` printing its version; None when it does not run (Apple's stub).
+fn python_version(sys: &System, python: &Path) -> Option<String> {
+    let out = sys
+        .run(
+            &Cmd::new(python)
+                .args(["-I", "-c", VERSION_SCRIPT])
+                .timeout(Duration::from_secs(20)),
+        )
+        .ok()?;
+    let v = out.stdout_text().trim().to_owned();
+    (out.success() && v.starts_with('3')).then_some(v)
+}

@@ -1,0 +1,1107 @@
+//! The plan, as pure data: from the machine's facts, the user's choices and
+//! what setup itself sees on disk, the list of steps, each with whether it is
+//! already satisfied and the exact commands it would run. Nothing here
+//! touches the machine, so every branch is unit-tested with values.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::requirements::{minor_version, render_requirements};
+use super::state::{fingerprint, State};
+use crate::cli::EnvKind;
+use crate::env_vars;
+use crate::manifest::{self, Chapter, Environment, Manifest, Packages};
+use crate::platform::{Facts, Os};
+use crate::system::{shell_quote, Cmd};
+use crate::workspace::{Workspace, FOLDERS};
+
+/// Homebrew's official install script.
+pub const HOMEBREW_INSTALL_URL: &str =
+    "https://raw.githubusercontent.com/Homebrew/install/HEAD/install.sh";
+/// The Python Homebrew installs when there is no usable one and none was asked for.
+pub const BREW_DEFAULT_PYTHON: &str = "3.12";
+pub const BLOCK_START: &str = "# >>> ttm >>>";
+pub const BLOCK_END: &str = "# <<< ttm <<<";
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// What the user chose (flags, `--from`, the workspace's ttm.toml, Customize).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Options {
+    pub workspace: PathBuf,
+    pub home: PathBuf,
+    pub env: EnvKind,
+    pub env_name: String,
+    /// The Python version asked for; None: the first python3 on PATH (venv,
+    /// none) or the book's 3.10 (conda).
+    pub python: Option<String>,
+    pub extra: Vec<String>,
+    pub notebook: bool,
+    pub selftest: bool,
+    /// `--from`: the lock file beside the manifest and its checked lines.
+    pub locked: Option<Locked>,
+    /// --yes: Homebrew's installer runs with NONINTERACTIVE=1.
+    pub assume_yes: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Locked {
+    pub path: PathBuf,
+    pub lines: Vec<String>,
+}
+
+/// A Python found on PATH by setup itself, with its version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FoundPython {
+    pub path: PathBuf,
+    pub version: String,
+}
+
+/// A file ttm writes and the user may edit: its content now, and the copy
+/// of what ttm last wrote.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeenFile {
+    pub current: Option<Vec<u8>>,
+    pub record: Option<Vec<u8>>,
+    /// `<file>.new`, written beside it when the user's version was kept.
+    pub beside: Option<Vec<u8>>,
+}
+
+impl SeenFile {
+    /// It exists and is not what ttm last wrote (or ttm never wrote it).
+    pub fn user_changed(&self) -> bool {
+        self.current.is_some() && self.current != self.record
+    }
+}
+
+/// What setup observes on disk and on PATH beside the doctor's facts.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    pub state: State,
+    /// The first python3 on PATH.
+    pub python3: Option<FoundPython>,
+    /// `python3.X` on PATH, when a version was asked for.
+    pub python_versioned: Option<PathBuf>,
+    pub venv_python_exists: bool,
+    /// `git` found on PATH by setup itself.
+    pub git_on_path: bool,
+    /// macOS: `brew` in its default prefix though not on PATH (installed by
+    /// an earlier run, before a new terminal read `~/.zprofile`).
+    pub brew_in_prefix: bool,
+    pub missing_folders: Vec<String>,
+    pub requirements: SeenFile,
+    pub manifest: SeenFile,
+    /// Chapters of the workspace's ttm.toml, kept when ttm rewrites it.
+    pub chapters: BTreeMap<String, Chapter>,
+    pub lock_exists: bool,
+    pub zprofile: Option<String>,
+    pub venv_activate: Option<String>,
+    /// `<conda env>/conda-meta/state`, where conda keeps an env's variables.
+    pub conda_env_state: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepId {
+    XcodeClt,
+    Homebrew,
+    BrewShellenv,
+    BrewPackages,
+    SystemPackages,
+    Workspace,
+    Environment,
+    Requirements,
+    PipInstall,
+    MpsFallback,
+    TorchCheck,
+    Selftest,
+    Lock,
+    Manifest,
+}
+
+impl StepId {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepId::XcodeClt => "xcode-clt",
+            StepId::Homebrew => "homebrew",
+            StepId::BrewShellenv => "brew-shellenv",
+            StepId::BrewPackages => "brew-packages",
+            StepId::SystemPackages => "system-packages",
+            StepId::Workspace => "workspace",
+            StepId::Environment => "environment",
+            StepId::Requirements => "requirements",
+            StepId::PipInstall => "pip-install",
+            StepId::MpsFallback => "mps-fallback",
+            StepId::TorchCheck => "torch-check",
+            StepId::Selftest => "selftest",
+            StepId::Lock => "lock",
+            StepId::Manifest => "manifest",
+        }
+    }
+}
+
+/// A program to run, exactly.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlannedCmd {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    #[serde(skip)]
+    pub timeout: Duration,
+    /// Runs on the user's terminal (an installer that asks for a password).
+    pub interactive: bool,
+}
+
+impl PlannedCmd {
+    pub fn new(program: impl Into<PathBuf>, args: &[&str]) -> PlannedCmd {
+        PlannedCmd {
+            program: program.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: Vec::new(),
+            timeout: HOUR,
+            interactive: false,
+        }
+    }
+
+    pub fn arg(mut self, a: impl Into<String>) -> PlannedCmd {
+        self.args.push(a.into());
+        self
+    }
+
+    fn env(mut self, k: &str, v: &str) -> PlannedCmd {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    fn timeout(mut self, t: Duration) -> PlannedCmd {
+        self.timeout = t;
+        self
+    }
+
+    pub fn to_cmd(&self) -> Cmd {
+        let mut cmd = Cmd::new(&self.program)
+            .args(&self.args)
+            .timeout(self.timeout);
+        for (k, v) in &self.env {
+            cmd = cmd.env(k, v);
+        }
+        if self.interactive {
+            cmd = cmd.interactive();
+        }
+        cmd
+    }
+
+    /// As a user would type it: `NONINTERACTIVE=1 /bin/bash install.sh`.
+    pub fn line(&self) -> String {
+        self.env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", shell_quote(v)))
+            .chain(std::iter::once(self.to_cmd().to_shell_line()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The Python of the environment: a path, or `conda run -n NAME python`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnvPython {
+    pub program: PathBuf,
+    pub pre_args: Vec<String>,
+    /// `--env none`: packages go to the user site (`pip install --user`).
+    pub user_site: bool,
+}
+
+impl EnvPython {
+    pub fn cmd(&self, args: &[&str]) -> PlannedCmd {
+        let mut all: Vec<&str> = self.pre_args.iter().map(String::as_str).collect();
+        all.extend_from_slice(args);
+        PlannedCmd::new(&self.program, &all)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Action {
+    Run {
+        cmd: PlannedCmd,
+        /// A non-zero exit is fine (`xcode-select --install` when a request is pending).
+        may_fail: bool,
+    },
+    /// Poll until the command succeeds (the command line tools' installer dialog).
+    WaitFor {
+        what: String,
+        cmd: PlannedCmd,
+        #[serde(skip)]
+        timeout: Duration,
+    },
+    MakeDirs {
+        dirs: Vec<PathBuf>,
+    },
+    /// Append `lines` to `path` inside a marked block, once.
+    AppendBlock {
+        path: PathBuf,
+        lines: Vec<String>,
+    },
+    /// Write atomically; keep a copy at `record` to notice later edits.
+    WriteFile {
+        path: PathBuf,
+        contents: String,
+        record: Option<PathBuf>,
+    },
+    /// Something ttm will not do for the user (sudo apt-get): fails with the fix.
+    Manual {
+        message: String,
+        fix: String,
+    },
+    /// The book's linear regression through the environment's python.
+    TorchCheck {
+        python: EnvPython,
+    },
+    /// `ttm selftest --json`, this very binary.
+    Selftest,
+    /// `pip freeze` into the lock file.
+    Freeze {
+        python: EnvPython,
+        path: PathBuf,
+    },
+}
+
+impl Action {
+    /// One line for the plan (`$ …` for programs).
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Run { cmd, .. } => format!("$ {}", cmd.line()),
+            Action::WaitFor { what, cmd, .. } => {
+                format!("wait for {what} (until `{}` succeeds)", cmd.line())
+            }
+            Action::MakeDirs { dirs } => format!(
+                "$ mkdir -p {}",
+                dirs.iter()
+                    .map(|d| shell_quote(&d.display().to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Action::AppendBlock { path, lines } => {
+                format!(
+                    "add to {} (once, between ttm's markers): {}",
+                    path.display(),
+                    lines.join("; ")
+                )
+            }
+            Action::WriteFile { path, .. } => format!("write {}", path.display()),
+            Action::Manual { message, fix } => format!("{message}: run `{fix}`"),
+            Action::TorchCheck { python } => format!(
+                "$ {} -c <the book's linear regression, scripts/torch_check.py>",
+                python.cmd(&[]).line()
+            ),
+            Action::Selftest => "$ ttm selftest --json".to_owned(),
+            Action::Freeze { python, path } => {
+                let mut cmd = python.cmd(&["-m", "pip", "freeze"]);
+                if python.user_site {
+                    cmd = cmd.arg("--user");
+                }
+                format!(
+                    "$ {} > {}",
+                    cmd.line(),
+                    shell_quote(&path.display().to_string())
+                )
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    pub id: StepId,
+    pub title: String,
+    pub satisfied: bool,
+    /// Why it is satisfied, or a note on what it will do.
+    pub note: Option<String>,
+    pub actions: Vec<Action>,
+    /// Recorded in `.ttm/state` when it finishes.
+    pub fingerprint: String,
+    /// Asked before it runs (Homebrew's script).
+    pub confirm: Option<String>,
+    /// The command that fixes it by hand when it fails.
+    pub fix: String,
+}
+
+/// Something that stops setup before it starts (Rosetta, Intel Homebrew on Apple Silicon).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Blocker {
+    pub message: String,
+    pub fix: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub os: Os,
+    pub workspace: PathBuf,
+    /// "venv at ~/torch_to_the_metal/.venv (Python 3.11 from /usr/bin/python3)"
+    pub environment: String,
+    pub python: Option<String>,
+    pub packages: Vec<String>,
+    /// What the torch check will find, from the facts ("NVIDIA H100 (CUDA)").
+    pub gpu: Option<String>,
+    pub blockers: Vec<Blocker>,
+    pub steps: Vec<Step>,
+    /// Files of the user's kept, and the like.
+    pub notes: Vec<String>,
+    /// The manifest the run ends with.
+    #[serde(skip)]
+    pub manifest: Manifest,
+}
+
+impl Plan {
+    pub fn nothing_to_do(&self) -> bool {
+        self.steps.iter().all(|s| s.satisfied)
+    }
+    pub fn step(&self, id: StepId) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+}
+
+fn step(id: StepId, title: &str, satisfied: bool, actions: Vec<Action>) -> Step {
+    Step {
+        id,
+        title: title.to_owned(),
+        satisfied,
+        note: None,
+        actions,
+        fingerprint: String::new(),
+        confirm: None,
+        fix: "ttm setup (it resumes at this step)".to_owned(),
+    }
+}
+
+/// Does `text` hold ttm's block already (or the very line, added by hand)?
+pub fn has_block(text: Option<&str>, line: &str) -> bool {
+    text.is_some_and(|t| {
+        (t.contains(BLOCK_START) && t.contains(line)) || t.lines().any(|l| l.trim() == line)
+    })
+}
+
+/// The plan: every step in order, satisfied or not.
+pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
+    let ws = Workspace::at(&opts.workspace);
+    let macos = facts.os == Os::Macos;
+    let mut blockers = Vec::new();
+    let mut notes = Vec::new();
+    let mut steps = Vec::new();
+
+    // Homebrew's place: what brew says, else where its installer puts it.
+    let brew_prefix = facts
+        .homebrew
+        .as_ref()
+        .map(|b| b.prefix.clone())
+        .unwrap_or_else(|| {
+            PathBuf::from(if facts.apple_silicon {
+                "/opt/homebrew"
+            } else {
+                "/usr/local"
+            })
+        });
+    let brew = facts
+        .homebrew
+        .as_ref()
+        .map(|b| b.path.clone())
+        .unwrap_or_else(|| brew_prefix.join("bin/brew"));
+
+    if macos && facts.rosetta == Some(true) {
+        blockers.push(Blocker {
+            message: "this terminal runs under Rosetta (x86_64 on Apple Silicon): Homebrew would go to /usr/local and PyTorch could not use the GPU".into(),
+            fix: "quit the terminal, turn off \"Open using Rosetta\" in its Get Info window, reopen it and run ttm setup again".into(),
+        });
+    }
+
+    // The Python a venv (or `none`) is made from.
+    let (base_python, base_version, base_missing) =
+        choose_base_python(facts, opts, seen, &brew_prefix);
+    let needs_base = opts.env != EnvKind::Conda;
+    let python_missing = needs_base && base_missing;
+    let git_missing =
+        facts.git.is_none() && !seen.git_on_path && !(macos && facts.xcode_clt.is_none());
+
+    if macos {
+        let clt = facts.xcode_clt.is_some();
+        let mut s = step(
+            StepId::XcodeClt,
+            "Xcode command line tools (compilers, git)",
+            clt,
+            vec![
+                Action::Run {
+                    cmd: PlannedCmd::new("xcode-select", &["--install"]),
+                    may_fail: true,
+                },
+                Action::WaitFor {
+                    what: "the installer you see on screen to finish".into(),
+                    cmd: PlannedCmd::new("xcode-select", &["-p"]).timeout(Duration::from_secs(20)),
+                    timeout: Duration::from_secs(45 * 60),
+                },
+            ],
+        );
+        s.fix = "xcode-select --install, finish the installer, then ttm setup".into();
+        if let Some(p) = &facts.xcode_clt {
+            s.note = Some(format!("installed at {}", p.display()));
+        }
+        steps.push(s);
+
+        let have_brew = facts.homebrew.is_some() || seen.brew_in_prefix;
+        let script = ws.state_dir().join("homebrew-install.sh");
+        let mut install = PlannedCmd::new("/bin/bash", &[&script.display().to_string()]);
+        if opts.assume_yes {
+            install = install.env("NONINTERACTIVE", "1");
+        } else {
+            install.interactive = true;
+        }
+        let mut s = step(
+            StepId::Homebrew,
+            "Homebrew",
+            have_brew,
+            vec![
+                Action::Run {
+                    cmd: PlannedCmd::new("curl", &["-fsSL", HOMEBREW_INSTALL_URL, "-o"])
+                        .arg(script.display().to_string())
+                        .timeout(Duration::from_secs(300)),
+                    may_fail: false,
+                },
+                Action::Run {
+                    cmd: install,
+                    may_fail: false,
+                },
+            ],
+        );
+        s.note = Some(match &facts.homebrew {
+            Some(b) => format!(
+                "{} at {}",
+                b.version.as_deref().unwrap_or("installed"),
+                b.prefix.display()
+            ),
+            None => format!("the official install script, {HOMEBREW_INSTALL_URL}"),
+        });
+        s.confirm = Some(format!(
+            "Install Homebrew with its official script from {HOMEBREW_INSTALL_URL}?"
+        ));
+        s.fix = format!("/bin/bash -c \"$(curl -fsSL {HOMEBREW_INSTALL_URL})\"");
+        steps.push(s);
+
+        let eval_line = format!(
+            "eval \"$({} shellenv)\"",
+            brew_prefix.join("bin/brew").display()
+        );
+        let zprofile = opts.home.join(".zprofile");
+        let mut s = step(
+            StepId::BrewShellenv,
+            "Homebrew on PATH in new terminals (~/.zprofile)",
+            has_block(seen.zprofile.as_deref(), &eval_line),
+            vec![Action::AppendBlock {
+                path: zprofile,
+                lines: vec![eval_line],
+            }],
+        );
+        s.fix = "echo 'eval \"$(/opt/homebrew/bin/brew shellenv)\"' >> ~/.zprofile".into();
+        steps.push(s);
+
+        let mut formulae: Vec<String> = Vec::new();
+        if python_missing {
+            formulae.push(format!(
+                "python@{}",
+                base_version.as_deref().unwrap_or(BREW_DEFAULT_PYTHON)
+            ));
+        }
+        if git_missing {
+            formulae.push("git".into());
+        }
+        if !formulae.is_empty() && facts.apple_silicon && brew_prefix == Path::new("/usr/local") {
+            blockers.push(Blocker {
+                message: "Homebrew here is the Intel one (/usr/local): what it installs runs under Rosetta, without the GPU".into(),
+                fix: "brew bundle dump; install Homebrew again from a native terminal (it goes to /opt/homebrew); brew bundle".into(),
+            });
+        }
+        let mut cmd = PlannedCmd::new(&brew, &["install"]);
+        cmd.args.extend(formulae.iter().cloned());
+        let mut s = step(
+            StepId::BrewPackages,
+            "Python and git from Homebrew",
+            formulae.is_empty(),
+            vec![Action::Run {
+                cmd,
+                may_fail: false,
+            }],
+        );
+        s.note = Some(if formulae.is_empty() {
+            "nothing missing".into()
+        } else {
+            format!("missing: {}", formulae.join(", "))
+        });
+        s.fix = format!("brew install {}", formulae.join(" "));
+        steps.push(s);
+    } else {
+        let mut apt: Vec<String> = Vec::new();
+        if python_missing {
+            match &opts.python {
+                Some(v) => apt.extend([
+                    format!("python{}", minor_version(v)),
+                    format!("python{}-venv", minor_version(v)),
+                ]),
+                None => apt.extend(["python3".into(), "python3-venv".into()]),
+            }
+        }
+        if git_missing {
+            apt.push("git".into());
+        }
+        let fix = format!("sudo apt-get install -y {}", apt.join(" "));
+        let missing: Vec<&str> = [(python_missing, "python"), (git_missing, "git")]
+            .iter()
+            .filter(|(m, _)| *m)
+            .map(|(_, n)| *n)
+            .collect();
+        let mut s = step(
+            StepId::SystemPackages,
+            "Python and git",
+            apt.is_empty(),
+            vec![Action::Manual {
+                message: format!(
+                    "{} missing; ttm does not run sudo for you",
+                    missing.join(" and ")
+                ),
+                fix: fix.clone(),
+            }],
+        );
+        s.note = Some(if apt.is_empty() {
+            "both found".into()
+        } else {
+            format!("missing: {}", missing.join(", "))
+        });
+        s.fix = fix;
+        steps.push(s);
+    }
+
+    // The workspace's folders (logs/ too: every command's output goes there).
+    let mut folders: Vec<String> = FOLDERS.iter().map(|f| f.to_string()).collect();
+    folders.push("logs".into());
+    let missing: Vec<PathBuf> = folders
+        .iter()
+        .filter(|f| seen.missing_folders.contains(f))
+        .map(|f| opts.workspace.join(f))
+        .collect();
+    let mut s = step(
+        StepId::Workspace,
+        "Workspace folders (notebooks, data, models, logs)",
+        missing.is_empty(),
+        vec![Action::MakeDirs { dirs: missing }],
+    );
+    s.note = Some(opts.workspace.display().to_string());
+    s.fix = format!(
+        "mkdir -p {}",
+        shell_quote(&opts.workspace.display().to_string())
+    );
+    steps.push(s);
+
+    // The environment.
+    let conda_python = opts
+        .python
+        .clone()
+        .unwrap_or_else(|| manifest::DEFAULT_PYTHON.to_owned());
+    let (env_python, env_line, env_fp, python_recorded) = match opts.env {
+        EnvKind::Venv => {
+            let venv = ws.venv();
+            let py = EnvPython {
+                program: venv.join("bin/python"),
+                pre_args: vec![],
+                user_site: false,
+            };
+            let version = base_version
+                .clone()
+                .unwrap_or_else(|| BREW_DEFAULT_PYTHON.to_owned());
+            let fp = fingerprint(&[
+                "venv",
+                &venv.display().to_string(),
+                &minor_version(&version),
+            ]);
+            let cmd = PlannedCmd::new(&base_python, &["-m", "venv", "--prompt", &opts.env_name])
+                .arg(venv.display().to_string())
+                .timeout(Duration::from_secs(600));
+            let done =
+                seen.venv_python_exists && seen.state.done(StepId::Environment.as_str(), &fp);
+            let mut s = step(
+                StepId::Environment,
+                "Python environment (venv)",
+                done,
+                vec![Action::Run {
+                    cmd,
+                    may_fail: false,
+                }],
+            );
+            s.fingerprint = fp.clone();
+            s.note = Some(format!(
+                "{} (Python {})",
+                venv.display(),
+                minor_version(&version)
+            ));
+            s.fix = if macos {
+                format!("{} -m venv {}", base_python.display(), venv.display())
+            } else {
+                format!(
+                    "sudo apt-get install -y python3-venv, or: rm -rf {}; then ttm setup",
+                    shell_quote(&venv.display().to_string())
+                )
+            };
+            steps.push(s);
+            let line = format!(
+                "venv at {} (Python {} from {})",
+                venv.display(),
+                minor_version(&version),
+                base_python.display()
+            );
+            (py, line, fp, minor_version(&version))
+        }
+        EnvKind::Conda => {
+            let conda = facts.conda.as_ref();
+            let conda_bin = conda
+                .map(|c| c.path.clone())
+                .unwrap_or_else(|| PathBuf::from("conda"));
+            let existing = conda.and_then(|c| {
+                c.envs
+                    .iter()
+                    .find(|p| p.file_name().is_some_and(|n| n == opts.env_name.as_str()))
+                    .cloned()
+            });
+            let prefix = existing.clone().or_else(|| {
+                conda
+                    .and_then(|c| c.base_prefix.as_ref())
+                    .map(|b| b.join("envs").join(&opts.env_name))
+            });
+            let py = match &prefix {
+                Some(p) => EnvPython {
+                    program: p.join("bin/python"),
+                    pre_args: vec![],
+                    user_site: false,
+                },
+                None => EnvPython {
+                    program: conda_bin.clone(),
+                    pre_args: ["run", "--no-capture-output", "-n", &opts.env_name, "python"]
+                        .map(String::from)
+                        .to_vec(),
+                    user_site: false,
+                },
+            };
+            let mut cmd = PlannedCmd::new(&conda_bin, &["create", "-n", &opts.env_name])
+                .arg(format!("python={conda_python}"))
+                .arg("-y")
+                .timeout(HOUR);
+            let wrong_platform =
+                facts.apple_silicon && conda.and_then(|c| c.platform.as_deref()) == Some("osx-64");
+            if wrong_platform {
+                cmd = cmd.env("CONDA_SUBDIR", "osx-arm64");
+                notes.push("conda is the Intel (osx-64) one: the environment is created with CONDA_SUBDIR=osx-arm64 so PyTorch can use the GPU".into());
+            }
+            let fp = fingerprint(&["conda", &opts.env_name, &minor_version(&conda_python)]);
+            let mut s = step(
+                StepId::Environment,
+                "Python environment (conda)",
+                existing.is_some(),
+                vec![Action::Run {
+                    cmd,
+                    may_fail: false,
+                }],
+            );
+            s.fingerprint = fp.clone();
+            s.note = Some(match &existing {
+                Some(p) => format!("{} exists at {}", opts.env_name, p.display()),
+                None => format!("{} with Python {conda_python}", opts.env_name),
+            });
+            s.fix = format!("conda create -n {} python={conda_python}", opts.env_name);
+            steps.push(s);
+            let line = format!(
+                "conda environment {} (Python {conda_python})",
+                opts.env_name
+            );
+            (py, line, fp, conda_python.clone())
+        }
+        EnvKind::None => {
+            let py = EnvPython {
+                program: base_python.clone(),
+                pre_args: vec![],
+                user_site: true,
+            };
+            let version = base_version
+                .clone()
+                .unwrap_or_else(|| BREW_DEFAULT_PYTHON.to_owned());
+            let fp = fingerprint(&["none", &base_python.display().to_string()]);
+            let mut s = step(
+                StepId::Environment,
+                "Python environment (none: your user site-packages)",
+                true,
+                vec![],
+            );
+            s.fingerprint = fp.clone();
+            s.note = Some(format!(
+                "packages go to {}'s user site (pip install --user)",
+                base_python.display()
+            ));
+            steps.push(s);
+            let line = format!(
+                "no environment: {} with pip install --user",
+                base_python.display()
+            );
+            (py, line, fp, minor_version(&version))
+        }
+    };
+
+    // requirements.txt
+    let rendered = render_requirements(&opts.extra, opts.notebook).unwrap_or_default();
+    let req_path = ws.requirements();
+    let req_record = super::state::written_record(&ws, &req_path);
+    let kept = seen.requirements.user_changed()
+        && seen.requirements.current.as_deref() != Some(rendered.as_bytes());
+    let (req_done, req_action, installed_req) = if kept {
+        let beside = with_suffix(&req_path, ".new");
+        notes.push(format!(
+            "requirements.txt: you changed it, so yours is kept and installed; ttm's version goes to {}",
+            beside.display()
+        ));
+        let current = seen.requirements.current.clone().unwrap_or_default();
+        (
+            seen.requirements.beside.as_deref() == Some(rendered.as_bytes()),
+            Action::WriteFile {
+                path: beside,
+                contents: rendered.clone(),
+                record: None,
+            },
+            current,
+        )
+    } else {
+        (
+            seen.requirements.current.as_deref() == Some(rendered.as_bytes()),
+            Action::WriteFile {
+                path: req_path.clone(),
+                contents: rendered.clone(),
+                record: Some(req_record),
+            },
+            rendered.clone().into_bytes(),
+        )
+    };
+    let mut s = step(
+        StepId::Requirements,
+        "requirements.txt",
+        req_done,
+        vec![req_action],
+    );
+    s.note = Some(if kept {
+        "yours, kept".into()
+    } else {
+        "from ttm's template".into()
+    });
+    steps.push(s);
+
+    // pip install
+    let (install_from, install_bytes): (PathBuf, Vec<u8>) = match &opts.locked {
+        Some(l) => (l.path.clone(), l.lines.join("\n").into_bytes()),
+        None => (req_path.clone(), installed_req),
+    };
+    let pip_fp = fingerprint(&[env_fp.as_bytes(), &install_bytes[..]]);
+    let mut pip = env_python
+        .cmd(&["-m", "pip", "install", "-r"])
+        .arg(install_from.display().to_string())
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .timeout(2 * HOUR);
+    if env_python.user_site {
+        pip = pip.arg("--user");
+    }
+    let mut s = step(
+        StepId::PipInstall,
+        if opts.locked.is_some() {
+            "Install the locked packages (pip)"
+        } else {
+            "Install the packages (pip)"
+        },
+        seen.state.done(StepId::PipInstall.as_str(), &pip_fp),
+        vec![Action::Run {
+            cmd: pip,
+            may_fail: false,
+        }],
+    );
+    s.fingerprint = pip_fp.clone();
+    s.note = Some(format!("from {}", install_from.display()));
+    s.fix = "check the network and the log, then ttm setup (it resumes here)".into();
+    steps.push(s);
+
+    // PYTORCH_ENABLE_MPS_FALLBACK=1 in the environment itself.
+    if macos {
+        let var = env_vars::PYTORCH_ENABLE_MPS_FALLBACK;
+        let export = format!("export {var}=1");
+        let (done, action, fix) = match opts.env {
+            EnvKind::Conda => (
+                seen.conda_env_state
+                    .as_deref()
+                    .is_some_and(|t| t.contains(var)),
+                Action::Run {
+                    cmd: PlannedCmd::new(
+                        facts
+                            .conda
+                            .as_ref()
+                            .map(|c| c.path.clone())
+                            .unwrap_or_else(|| "conda".into()),
+                        &[
+                            "env",
+                            "config",
+                            "vars",
+                            "set",
+                            &format!("{var}=1"),
+                            "-n",
+                            &opts.env_name,
+                        ],
+                    )
+                    .timeout(Duration::from_secs(300)),
+                    may_fail: false,
+                },
+                format!("conda env config vars set {var}=1 -n {}", opts.env_name),
+            ),
+            EnvKind::Venv => {
+                let activate = ws.venv().join("bin/activate");
+                (
+                    has_block(seen.venv_activate.as_deref(), &export),
+                    Action::AppendBlock {
+                        path: activate.clone(),
+                        lines: vec![export.clone()],
+                    },
+                    format!("echo '{export}' >> {}", activate.display()),
+                )
+            }
+            EnvKind::None => (
+                has_block(seen.zprofile.as_deref(), &export),
+                Action::AppendBlock {
+                    path: opts.home.join(".zprofile"),
+                    lines: vec![export.clone()],
+                },
+                format!("echo '{export}' >> ~/.zprofile"),
+            ),
+        };
+        let mut s = step(
+            StepId::MpsFallback,
+            "PYTORCH_ENABLE_MPS_FALLBACK=1 in the environment",
+            done,
+            vec![action],
+        );
+        s.note = Some("operators MPS lacks run on the CPU instead of failing".into());
+        s.fix = fix;
+        steps.push(s);
+    }
+
+    let check_fp = fingerprint(&["torch-check", &pip_fp]);
+    let mut s = step(
+        StepId::TorchCheck,
+        "PyTorch check: the book's linear regression",
+        seen.state.done(StepId::TorchCheck.as_str(), &check_fp),
+        vec![Action::TorchCheck {
+            python: env_python.clone(),
+        }],
+    );
+    s.fingerprint = check_fp;
+    s.fix = "ttm doctor".into();
+    steps.push(s);
+
+    if opts.selftest {
+        let fp = fingerprint(&["selftest", env!("CARGO_PKG_VERSION")]);
+        let mut s = step(
+            StepId::Selftest,
+            "ttm's own self-test (Burn, no Python)",
+            seen.state.done(StepId::Selftest.as_str(), &fp),
+            vec![Action::Selftest],
+        );
+        s.fingerprint = fp;
+        s.fix = "ttm selftest --verbose".into();
+        steps.push(s);
+    }
+
+    let lock_fp = fingerprint(&["lock", &pip_fp]);
+    let mut s = step(
+        StepId::Lock,
+        "requirements.lock (pip freeze)",
+        seen.lock_exists && seen.state.done(StepId::Lock.as_str(), &lock_fp),
+        vec![Action::Freeze {
+            python: env_python.clone(),
+            path: ws.lock(),
+        }],
+    );
+    s.fingerprint = lock_fp;
+    steps.push(s);
+
+    // ttm.toml
+    let mut m = Manifest::new(Environment {
+        kind: opts.env,
+        name: opts.env_name.clone(),
+        python: python_recorded.clone(),
+    });
+    m.packages = Packages {
+        extra: opts.extra.clone(),
+        notebook: opts.notebook,
+        selftest: opts.selftest,
+    };
+    m.chapters = seen.chapters.clone();
+    let text = m.to_toml();
+    let mpath = ws.manifest();
+    let mkept =
+        seen.manifest.user_changed() && seen.manifest.current.as_deref() != Some(text.as_bytes());
+    let (mdone, maction) = if mkept {
+        let beside = with_suffix(&mpath, ".new");
+        notes.push(format!(
+            "ttm.toml: you changed it, so yours is kept; ttm's version goes to {}",
+            beside.display()
+        ));
+        (
+            seen.manifest.beside.as_deref() == Some(text.as_bytes()),
+            Action::WriteFile {
+                path: beside,
+                contents: text.clone(),
+                record: None,
+            },
+        )
+    } else {
+        (
+            seen.manifest.current.as_deref() == Some(text.as_bytes()),
+            Action::WriteFile {
+                path: mpath.clone(),
+                contents: text.clone(),
+                record: Some(super::state::written_record(&ws, &mpath)),
+            },
+        )
+    };
+    let mut s = step(
+        StepId::Manifest,
+        "ttm.toml (reproduce it with ttm setup --from ttm.toml)",
+        mdone,
+        vec![maction],
+    );
+    s.note = Some(if mkept {
+        "yours, kept".into()
+    } else {
+        "the manifest".into()
+    });
+    steps.push(s);
+
+    // A step redone invalidates what was built on it: a venv made anew is
+    // empty, so pip, the check and the lock run again whatever the record says.
+    for (cause, effects) in [
+        (
+            StepId::Environment,
+            [StepId::PipInstall, StepId::TorchCheck, StepId::Lock],
+        ),
+        (
+            StepId::PipInstall,
+            [StepId::TorchCheck, StepId::Lock, StepId::Lock],
+        ),
+    ] {
+        if steps.iter().any(|s| s.id == cause && !s.satisfied) {
+            for s in steps.iter_mut().filter(|s| effects.contains(&s.id)) {
+                s.satisfied = false;
+            }
+        }
+    }
+
+    let mut packages: Vec<String> = manifest::BASE_PACKAGES
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    if opts.notebook {
+        packages.extend(["jupyterlab".to_owned(), "ipykernel".to_owned()]);
+    }
+    packages.extend(opts.extra.iter().cloned());
+    if let Some(l) = &opts.locked {
+        notes.push(format!(
+            "--from: the {} locked versions in {} are installed",
+            l.lines.len(),
+            l.path.display()
+        ));
+    }
+
+    Plan {
+        os: facts.os,
+        workspace: opts.workspace.clone(),
+        environment: env_line,
+        python: Some(python_recorded),
+        packages,
+        gpu: describe_gpu(facts),
+        blockers,
+        steps,
+        notes,
+        manifest: m,
+    }
+}
+
+/// Which python a venv (or `none`) uses, its version, and whether it must
+/// first be installed. On macOS a missing one comes from Homebrew.
+fn choose_base_python(
+    facts: &Facts,
+    opts: &Options,
+    seen: &Seen,
+    brew_prefix: &Path,
+) -> (PathBuf, Option<String>, bool) {
+    let macos = facts.os == Os::Macos;
+    // On a Mac, Apple's stub and an x86_64 Python on Apple Silicon do not count.
+    let usable = |p: &FoundPython| -> bool {
+        if !macos {
+            return true;
+        }
+        match &facts.python {
+            Some(fp) if fp.path == p.path => {
+                let rosetta_python = facts.apple_silicon && fp.machine != "arm64";
+                !(fp.apple_stub || rosetta_python)
+            }
+            _ => p.path != Path::new("/usr/bin/python3"),
+        }
+    };
+    match &opts.python {
+        Some(v) => {
+            let want = minor_version(v);
+            if let Some(p) = seen
+                .python3
+                .as_ref()
+                .filter(|p| minor_version(&p.version) == want && usable(p))
+            {
+                return (p.path.clone(), Some(want), false);
+            }
+            if let Some(p) = &seen.python_versioned {
+                if !macos || p.starts_with(brew_prefix) {
+                    return (p.clone(), Some(want), false);
+                }
+            }
+            let path = if macos {
+                brew_prefix.join(format!("bin/python{want}"))
+            } else {
+                PathBuf::from(format!("python{want}"))
+            };
+            (path, Some(want), true)
+        }
+        None => match seen.python3.as_ref().filter(|p| usable(p)) {
+            Some(p) => (p.path.clone(), Some(minor_version(&p.version)), false),
+            None if macos => (
+                brew_prefix.join(format!("bin/python{BREW_DEFAULT_PYTHON}")),
+                Some(BREW_DEFAULT_PYTHON.to_owned()),
+                true,
+            ),
+            None => (PathBuf::from("python3"), None, true),
+        },
+    }
+}
+
+fn describe_gpu(facts: &Facts) -> Option<String> {
+    let g = facts.gpus.first()?;
+    let api = if facts.os == Os::Macos {
+        "Metal (MPS)"
+    } else if g.vendor.to_lowercase().contains("nvidia") {
+        "CUDA"
+    } else {
+        "no PyTorch GPU backend"
+    };
+    Some(format!("{} ({api})", g.name))
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
