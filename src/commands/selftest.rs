@@ -371,7 +371,12 @@ fn run_one(
         let check = check_fit(&fit, reference);
         (fit, check)
     });
-    spinner.set_message(format!("{n}×{n} matmul on {target}", n = args.size));
+    let tuning = if target.backend == BackendKind::Cubecl {
+        " (a first run on this machine tunes kernels: up to a minute)"
+    } else {
+        ""
+    };
+    spinner.set_message(format!("{n}×{n} matmul on {target}{tuning}", n = args.size));
     let seed = args.seed.wrapping_add(1);
     let matmul = measure_matmul(target, args.size, DEVICE_RUNS, seed);
     let cpu = if target == Target::CPU {

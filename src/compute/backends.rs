@@ -107,6 +107,22 @@ pub fn dispatch<W: Workload>(target: Target, workload: W) -> Result<W::Output, S
     }
 }
 
+/// CubeCL keeps its autotune results (minutes of kernel timing on a first
+/// run) in the `target/` folder of the Cargo project above the working
+/// directory, else in ~/.cache/cubecl. ttm is run from anywhere, so it keeps
+/// them in its own cache folder instead. Must run before CubeCL is first used.
+pub fn use_cubecl_cache(dir: std::path::PathBuf) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use burn::cubecl::config::cache::CacheConfig;
+        use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+        let mut config = CubeClRuntimeConfig::default().override_from_env();
+        config.autotune.cache = CacheConfig::File(dir);
+        // `set` panics if CubeCL already loaded its configuration: then its default stays.
+        let _ = with_quiet_panics(|| std::panic::catch_unwind(|| CubeClRuntimeConfig::set(config)));
+    });
+}
+
 /// What probing a pair found: the adapter's name where the backend knows it.
 pub type Probe = Result<Option<String>, String>;
 

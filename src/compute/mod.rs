@@ -128,6 +128,7 @@ pub struct Discovered {
 
 /// Every pair this binary has, best first, each probed (once per process).
 pub fn discover(sys: &System) -> Vec<Discovered> {
+    use_ttm_cache(sys);
     backends::compiled_targets()
         .into_iter()
         .map(|t| discover_one(sys, t))
@@ -136,6 +137,7 @@ pub fn discover(sys: &System) -> Vec<Discovered> {
 
 /// Probe one pair (it must be in this build; others come back unavailable).
 pub fn discover_one(sys: &System, target: Target) -> Discovered {
+    use_ttm_cache(sys);
     if !backends::compiled_targets().contains(&target) {
         return Discovered {
             target,
@@ -157,6 +159,13 @@ pub fn discover_one(sys: &System, target: Target) -> Discovered {
             available: false,
             reason: Some(reason),
         },
+    }
+}
+
+/// CubeCL's autotune results go to ~/.cache/ttm/cubecl (see [`backends::use_cubecl_cache`]).
+fn use_ttm_cache(sys: &System) {
+    if let Ok(home) = sys.home() {
+        backends::use_cubecl_cache(home.join(".cache").join("ttm").join("cubecl"));
     }
 }
 
