@@ -6,6 +6,7 @@
 //! machine (environment, programs, files under HOME).
 
 pub mod bench;
+pub mod calendar;
 pub mod checks;
 pub mod cli;
 pub mod commands;

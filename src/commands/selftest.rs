@@ -15,7 +15,8 @@ use super::{Context, Status};
 use crate::cli::{BackendChoice, DeviceChoice, SelftestArgs};
 use crate::compute::matmul::{measure_matmul, MatmulMeasure};
 use crate::compute::memory::{
-    cuda_free_bytes, host_available_bytes, human_bytes, largest_size_for, matmul_bytes,
+    check_gpu_memory, cuda_free_bytes, host_available_bytes, human_bytes, largest_size_for,
+    matmul_bytes,
 };
 use crate::compute::training::{
     check_fit, reference_fit, sparkline, train_on, Fit, Problem, TrainingCheck,
@@ -45,7 +46,7 @@ pub fn run(ctx: &Context, args: &SelftestArgs) -> Result<Status> {
     let chosen = choose(ctx, args.all, &discovered)?;
     for d in &chosen {
         if d.target.device == DeviceKind::Cuda {
-            check_device_memory(args.size, cuda_free_bytes(&ctx.sys), d)?;
+            check_gpu_memory(args.size, cuda_free_bytes(&ctx.sys), d.name.as_deref())?;
         }
     }
 
@@ -195,20 +196,6 @@ fn check_host_memory(ctx: &Context, size: usize) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn check_device_memory(size: usize, free: Option<u64>, d: &Discovered) -> Result<()> {
-    let needed = matmul_bytes(size);
-    match free {
-        Some(free) if needed > free as u128 => Err(Error::bad_input(format!(
-            "--size {size} needs {} on the GPU, and {} has {} free; choose --size {} or less",
-            human_bytes(needed),
-            d.name.as_deref().unwrap_or("the GPU"),
-            human_bytes(free as u128),
-            largest_size_for(free)
-        ))),
-        _ => Ok(()),
-    }
 }
 
 /// The runs to make: every available pair (--all), the first available one

@@ -5,7 +5,7 @@
 //! `-d` to pass (cargo-generate's order: defines first, then prompts).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::scaffold::name::{chapter_number, title_from_name};
@@ -231,13 +231,7 @@ pub fn today(sys: &System) -> String {
         .filter(|o| o.success())
         .map(|o| o.stdout_text().trim().to_owned())
         .filter(|d| is_iso_date(d));
-    local.unwrap_or_else(|| {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        date_from_unix_days((secs / 86_400) as i64)
-    })
+    local.unwrap_or_else(|| crate::calendar::utc_date(crate::calendar::unix_now()))
 }
 
 fn is_iso_date(s: &str) -> bool {
@@ -248,20 +242,6 @@ fn is_iso_date(s: &str) -> bool {
         && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-}
-
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's `civil_from_days`).
-fn date_from_unix_days(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 #[cfg(test)]
@@ -283,9 +263,6 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(date_from_unix_days(0), "1970-01-01");
-        assert_eq!(date_from_unix_days(11_016), "2000-02-29");
-        assert_eq!(date_from_unix_days(20_417), "2025-11-25");
         assert!(is_iso_date("2026-11-25"));
         assert!(!is_iso_date("25/11/2026"));
     }
