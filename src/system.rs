@@ -504,6 +504,15 @@ pub fn last_lines(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
+/// The last line of a program's output that is a one-line JSON object (a
+/// library may print before it), as the embedded scripts print their answer.
+pub fn last_json_line(text: &str) -> Option<&str> {
+    text.lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('{') && l.ends_with('}'))
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RunError {
     #[error("{program} not found on PATH")]

@@ -13,7 +13,7 @@ use super::results::{BenchRow, Framework, Workload};
 use super::stats::Summary;
 use crate::error::{Error, Result};
 use crate::platform::Facts;
-use crate::system::{last_lines, Cmd, System};
+use crate::system::{last_json_line, last_lines, Cmd, System};
 use crate::workspace::Workspace;
 
 pub const TORCH_BENCH_SCRIPT: &str = include_str!("../../scripts/torch_bench.py");
@@ -85,23 +85,16 @@ struct RawResult {
 
 /// The reply's last line that is a JSON object (a library may print before it).
 fn reply_of(stdout: &str) -> std::result::Result<Reply, String> {
-    let line = stdout
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('{'))
-        .ok_or_else(|| "printed no JSON".to_owned())?;
+    let line = last_json_line(stdout).ok_or_else(|| "printed no JSON".to_owned())?;
     serde_json::from_str(line).map_err(|e| format!("printed unreadable JSON ({e})"))
 }
 
 /// The last non-empty line of an error: what Python says last is the cause.
 pub fn last_line(text: &str) -> String {
-    text.lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("unknown error")
-        .to_owned()
+    match last_lines(text, 1).trim() {
+        "" => "unknown error".to_owned(),
+        line => line.to_owned(),
+    }
 }
 
 /// Parse the probe's output: Ok(Ok(probe)), or Ok(Err(import error's last line)).

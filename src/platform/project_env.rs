@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::probe::{Detected, Failure, Probe};
-use super::python::{last_json_line, query, run_script};
+use super::python::{query, run_script};
 use super::{Conda, EnvFlavor, ExpectedEnv, ProjectEnv, Torch};
 use crate::cli::EnvKind;
 use crate::manifest::{Manifest, DEFAULT_ENV_NAME};
-use crate::system::Cmd;
+use crate::system::{last_json_line, Cmd};
 use crate::workspace::Workspace;
 
 pub const TORCH_PROBE_SCRIPT: &str = include_str!("../../scripts/torch_probe.py");

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::probe::{Detected, Failure, Probe};
 use super::Python;
-use crate::system::Cmd;
+use crate::system::{last_json_line, Cmd};
 
 pub const PYTHON_INFO_SCRIPT: &str = include_str!("../../scripts/python_info.py");
 
@@ -40,13 +40,6 @@ pub fn parse_python_info(text: &str) -> Result<PythonInfo, String> {
         .and_then(|line| {
             serde_json::from_str(line).map_err(|e| format!("printed unreadable JSON ({e})"))
         })
-}
-
-pub(crate) fn last_json_line(text: &str) -> Option<&str> {
-    text.lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('{') && l.ends_with('}'))
 }
 
 /// Run an embedded script with `python -I -B -c`.

@@ -18,7 +18,7 @@ use super::plan::{
 };
 use super::state::State;
 use crate::error::{Error, Result};
-use crate::system::{last_lines, Cmd, System};
+use crate::system::{last_json_line, last_lines, Cmd, System};
 use crate::ui::{Printer, Prompter};
 use crate::workspace::Workspace;
 
@@ -560,13 +560,11 @@ fn known_fix(tail: &str) -> Option<&'static str> {
     .map(|(_, fix)| *fix)
 }
 
-/// The last line of `text` that is a JSON object.
+/// The JSON object a program printed: its last one-line object, or the whole
+/// text (`ttm selftest --json` prints pretty JSON).
 fn last_json(text: &str) -> Option<Value> {
-    text.lines()
-        .rev()
-        .map(str::trim)
-        .filter(|l| l.starts_with('{'))
-        .find_map(|l| serde_json::from_str::<Value>(l).ok())
+    last_json_line(text)
+        .and_then(|l| serde_json::from_str::<Value>(l).ok())
         .or_else(|| serde_json::from_str::<Value>(text.trim()).ok())
         .filter(Value::is_object)
 }
