@@ -86,7 +86,7 @@ copy_host_network() {
 make_root() {
   say "making a Debian sid chroot in $root (about 2 minutes)"
   if ! command -v debootstrap >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; } ||
       die "cannot install debootstrap; install it (apt-get install debootstrap) and run again"
   fi
   cleanup

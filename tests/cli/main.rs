@@ -6,6 +6,7 @@ mod common;
 mod bench;
 mod doctor;
 mod general;
+mod install;
 mod scaffold;
 mod selftest;
 mod setup;
