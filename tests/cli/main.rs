@@ -7,6 +7,8 @@ mod bench;
 mod doctor;
 mod general;
 mod install;
+mod packaging;
 mod scaffold;
 mod selftest;
 mod setup;
+mod tools;
