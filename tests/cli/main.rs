@@ -5,6 +5,7 @@ mod common;
 
 mod bench;
 mod doctor;
+mod fleet;
 mod general;
 mod install;
 mod packaging;
