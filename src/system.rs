@@ -66,6 +66,15 @@ impl System {
         std::env::current_exe().ok()
     }
 
+    /// Whether two paths name the same file (through symlinks, as Homebrew's
+    /// `bin/ttm` is one); false when either cannot be resolved.
+    pub fn same_file(&self, a: &Path, b: &Path) -> bool {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+
     pub fn args(&self) -> Vec<OsString> {
         self.args.clone()
     }

@@ -424,10 +424,41 @@ fn closing_message(ctx: &Context, opts: &Options, applied: &Applied) {
         EnvKind::Conda => format!("conda activate {}", opts.env_name),
         EnvKind::None => "(no environment to activate)".into(),
     };
+    let (ttm, not_on_path) = way_back_to_ttm(&ctx.sys);
     out.line("Next:");
     out.line(format!("  {activate}"));
     out.line(format!("  cd {}", shell_path(&opts.workspace)));
-    out.line("  ttm scaffold new chapter-4");
+    out.line(format!("  {ttm} scaffold new chapter-4"));
+    if let Some(note) = not_on_path {
+        out.line(note);
+    }
+}
+
+/// How to run this ttm again: `ttm` when PATH finds this very binary, else
+/// its path, with a line on putting it on PATH (or installing it, when this
+/// is a build under `target/` run by `cargo run`).
+fn way_back_to_ttm(sys: &crate::system::System) -> (String, Option<String>) {
+    let Some(exe) = sys.current_exe() else {
+        return ("ttm".into(), None);
+    };
+    if sys
+        .which("ttm")
+        .is_some_and(|found| sys.same_file(&found, &exe))
+    {
+        return ("ttm".into(), None);
+    }
+    let built_here = exe.components().any(|c| c.as_os_str() == "target")
+        && exe
+            .parent()
+            .is_some_and(|d| d.ends_with("release") || d.ends_with("debug"));
+    let note = if built_here {
+        "  (ttm is not installed: `cargo install --path .` puts it in ~/.cargo/bin, on PATH)"
+            .to_owned()
+    } else {
+        let dir = exe.parent().map(shell_path).unwrap_or_default();
+        format!("  (ttm is not on PATH: export PATH={dir}:\"$PATH\", or open a new terminal if its installer added it)")
+    };
+    (shell_path(&exe), Some(note))
 }
 
 fn shell_path(p: &Path) -> String {
