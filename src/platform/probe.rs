@@ -83,8 +83,17 @@ impl<'a> Probe<'a> {
 
     /// Like [`Probe::text`], with stderr too.
     pub fn text_with_stderr(&self, cmd: Cmd) -> Result<(String, String), Failure> {
-        let line = cmd.to_shell_line();
-        let line = shorten(&line);
+        let line = shorten(&cmd.to_shell_line());
+        self.text_labelled(cmd, &line)
+    }
+
+    /// Like [`Probe::text`], but a failure names the program as `label`
+    /// (an embedded script's name) rather than its whole command line.
+    pub fn text_as(&self, cmd: Cmd, label: &str) -> Result<String, Failure> {
+        self.text_labelled(cmd, label).map(|(out, _)| out)
+    }
+
+    fn text_labelled(&self, cmd: Cmd, line: &str) -> Result<(String, String), Failure> {
         let out = match self.sys.run(&cmd.timeout(self.timeout)) {
             Ok(out) => out,
             Err(RunError::NotFound { .. }) => return Err(Failure::NotFound),

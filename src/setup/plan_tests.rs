@@ -9,6 +9,11 @@ use super::state::fingerprint;
 use crate::cli::EnvKind;
 use crate::platform::*;
 
+/// The plan over the doctor's own verdicts on these facts.
+fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
+    super::plan::plan_setup(facts, &crate::checks::run_all(facts), opts, seen)
+}
+
 fn facts(os: Os) -> Facts {
     Facts {
         os,
@@ -46,12 +51,14 @@ fn opts() -> Options {
         home: "/h".into(),
         env: EnvKind::Venv,
         env_name: "torch_metal".into(),
+        venv: "/h/ws/.venv".into(),
         python: None,
         extra: vec![],
         notebook: true,
         selftest: true,
         locked: None,
         assume_yes: true,
+        reinstall: false,
     }
 }
 
@@ -358,7 +365,11 @@ fn finished_steps_stay_finished_until_their_inputs_change() {
             .steps
             .insert(s.id.as_str().into(), s.fingerprint.clone());
     }
-    let rendered = render_requirements(&[], true).unwrap();
+    let names: Vec<String> = crate::manifest::BASE_PACKAGES
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    let rendered = render_requirements(&names, &[], true).unwrap();
     seen.requirements = SeenFile {
         current: Some(rendered.clone().into_bytes()),
         record: Some(rendered.into_bytes()),

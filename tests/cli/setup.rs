@@ -907,3 +907,28 @@ fn ctrl_c_during_pip_stops_pip_and_the_next_run_resumes() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("[ok]    Python environment (venv)"), "{out}");
 }
+
+#[test]
+fn reinstall_forces_torch_again_after_nothing_to_do() {
+    let (ctx, log) = recording_context();
+    std::fs::write(ctx.temp.path().join("commands.log.pip-ok"), "").unwrap();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("Nothing to do"), "{out}");
+    std::fs::write(&log, "").unwrap();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest", "--reinstall"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("-m pip install --force-reinstall --no-deps torch torchvision torchaudio"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "venv-python -m pip install\n\
+         venv-python -m pip install\n\
+         venv-python -I -B -c\n\
+         venv-python -m pip freeze\n"
+    );
+}
