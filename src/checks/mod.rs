@@ -298,8 +298,8 @@ pub fn check_macos_version(f: &Facts) -> CheckResult {
         .fix(UPDATE);
     }
     if !f.apple_silicon {
-        return CheckResult::ok(ID, format!("macOS {v}"))
-            .detail(format!("Intel Mac: {} at most.", compat::INTEL_MAC));
+        return CheckResult::ok(ID, format!("macOS {v} supports PyTorch's MPS backend"))
+            .detail(format!("An Intel Mac: {} at most (MPS on its AMD GPU).", compat::INTEL_MAC));
     }
     let newest = compat::TABLE[0];
     let here = compat::for_mac(true, Some(mm));
@@ -566,7 +566,7 @@ pub fn check_conda(f: &Facts) -> CheckResult {
             .unwrap_or_else(|| "unknown".into())
     );
     if f.apple_silicon && platform == "osx-64" {
-        let project_conda = f.env_expected.as_ref().is_some_and(|e| e.kind == "conda");
+        let project_conda = f.env_expected.as_ref().is_none_or(|e| e.kind == "conda");
         let arm64_env = f.env.as_ref().is_some_and(|e| {
             e.flavor == EnvFlavor::Conda && e.python_machine.as_deref() == Some("arm64")
         });

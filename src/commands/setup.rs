@@ -30,11 +30,10 @@ use crate::platform::{self, Facts, Os};
 use crate::setup::apply::{Applied, Applier};
 use crate::setup::interrupt::Catch;
 use crate::setup::observe::observe;
-use crate::setup::plan::{plan_setup, Locked, Options, Plan, StepId};
+use crate::setup::plan::{plan_setup, Locked, Options, Plan};
 use crate::setup::requirements::{
     check_env_name, check_python_version, check_requirement, parse_lock, parse_packages,
 };
-use crate::setup::state::State;
 use crate::ui::Prompter;
 use crate::workspace::Workspace;
 

@@ -118,7 +118,7 @@ impl<'a> Probe<'a> {
             return Err(Failure::Failed(if tail.is_empty() {
                 format!("`{line}` {status}")
             } else {
-                format!("`{line}` {status}: {}", shorten(&tail))
+                format!("`{line}` {status}: {}", shorten_to(&tail, 400))
             }));
         }
         match String::from_utf8(out.stdout) {
@@ -137,9 +137,14 @@ pub fn is_xcrun_stub_error(stderr: &str) -> bool {
 }
 
 fn shorten(s: &str) -> String {
+    shorten_to(s, 160)
+}
+
+/// At most `max` characters (a program's last line: long paths stay whole).
+fn shorten_to(s: &str, max: usize) -> String {
     let s = s.trim();
-    if s.chars().count() > 160 {
-        let cut: String = s.chars().take(157).collect();
+    if s.chars().count() > max {
+        let cut: String = s.chars().take(max - 3).collect();
         format!("{cut}...")
     } else {
         s.to_owned()

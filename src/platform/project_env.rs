@@ -186,7 +186,7 @@ fn choose_env(
         }
     }
     for (dir, why) in [
-        (ws.venv(), "the venv ttm makes, in the workspace"),
+        (ws.venv(), ".venv in the workspace (the venv ttm makes)"),
         (ws.root().join("venv"), "the book's venv (python3 -m venv venv), in the workspace"),
     ] {
         if let Some(env) = venv_env(&dir) {

@@ -414,7 +414,8 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
     } else {
         "/usr/local"
     });
-    let intel_brew = macos && facts.apple_silicon && fails(verdicts, "homebrew");
+    let intel_brew =
+        macos && facts.apple_silicon && facts.homebrew.is_some() && fails(verdicts, "homebrew");
     let usable_brew = facts.homebrew.as_ref().filter(|_| !intel_brew);
     let brew_prefix = usable_brew
         .map(|b| b.prefix.clone())
@@ -917,7 +918,12 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
         .torch
         .as_ref()
         .is_some_and(|t| t.version.is_some() || facts.torch_broken());
-    let reinstall = opts.reinstall || (torch_installed && fails(verdicts, "torch"));
+    // A new environment gets a fresh torch anyway.
+    let env_kept = steps
+        .iter()
+        .any(|s| s.id == StepId::Environment && s.satisfied);
+    let reinstall =
+        opts.reinstall || (env_kept && torch_installed && fails(verdicts, "torch"));
     let mut actions = Vec::new();
     if reinstall {
         let mut force = env_python
@@ -963,12 +969,12 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
     s.checks = vec!["torch"];
     s.note = Some(if reinstall {
         format!(
-            "from {}; torch, torchvision and torchaudio reinstalled ({})",
+            "from {}; torch, torchvision and torchaudio are reinstalled first ({})",
             install_from.display(),
             if opts.reinstall {
-                "--reinstall".to_owned()
+                "--reinstall"
             } else {
-                format!("doctor: {}", summary(verdicts, "torch"))
+                "doctor's torch check fails"
             }
         )
     } else {
