@@ -159,7 +159,6 @@ fn gib(bytes: u64) -> String {
     }
 }
 
-
 pub fn check_os(f: &Facts) -> CheckResult {
     const ID: &str = "os";
     let version = f
@@ -298,8 +297,12 @@ pub fn check_macos_version(f: &Facts) -> CheckResult {
         .fix(UPDATE);
     }
     if !f.apple_silicon {
-        return CheckResult::ok(ID, format!("macOS {v} supports PyTorch's MPS backend"))
-            .detail(format!("An Intel Mac: {} at most (MPS on its AMD GPU).", compat::INTEL_MAC));
+        return CheckResult::ok(ID, format!("macOS {v} supports PyTorch's MPS backend")).detail(
+            format!(
+                "An Intel Mac: {} at most (MPS on its AMD GPU).",
+                compat::INTEL_MAC
+            ),
+        );
     }
     let newest = compat::TABLE[0];
     let here = compat::for_mac(true, Some(mm));
@@ -323,7 +326,9 @@ pub fn check_macos_version(f: &Facts) -> CheckResult {
             ),
         );
         if let Some(h) = here {
-            r = r.detail(format!("The newest with MPS here: {h} (ttm setup installs it)."));
+            r = r.detail(format!(
+                "The newest with MPS here: {h} (ttm setup installs it)."
+            ));
         }
         return r.fix(both_fixes(v, here));
     }
@@ -501,7 +506,8 @@ pub fn check_python(f: &Facts) -> CheckResult {
         }
         Some((3, minor)) if is_mac(f) => {
             let mm = f.os_version.as_deref().and_then(major_minor);
-            if let Some(set) = compat::for_mac(f.apple_silicon, mm).filter(|s| !s.has_python(minor)) {
+            if let Some(set) = compat::for_mac(f.apple_silicon, mm).filter(|s| !s.has_python(minor))
+            {
                 return CheckResult::fail(
                     ID,
                     format!(
@@ -770,7 +776,10 @@ pub fn check_torch(f: &Facts) -> CheckResult {
                     ID,
                     format!("PyTorch {version}, MPS available on an Intel Mac (AMD GPU)"),
                 )
-                .detail(format!("{} was the last release for Intel Macs.", compat::INTEL_MAC))
+                .detail(format!(
+                    "{} was the last release for Intel Macs.",
+                    compat::INTEL_MAC
+                ))
             } else {
                 CheckResult::warn(
                     ID,

@@ -150,17 +150,28 @@ fn choose_env(
                 EnvKind::Conda => {
                     let env = conda.and_then(|c| conda_env(c, &name));
                     let prefix = env.as_ref().map(|e| e.prefix.clone());
-                    (chosen("conda", &name, "named in ttm.toml".into(), prefix), env)
+                    (
+                        chosen("conda", &name, "named in ttm.toml".into(), prefix),
+                        env,
+                    )
                 }
                 EnvKind::Venv => {
                     let dir = workspace_venv(ws);
                     let env = venv_env(&dir);
                     (
-                        chosen("venv", &folder_name(&dir), "named in ttm.toml".into(), Some(dir)),
+                        chosen(
+                            "venv",
+                            &folder_name(&dir),
+                            "named in ttm.toml".into(),
+                            Some(dir),
+                        ),
                         env,
                     )
                 }
-                EnvKind::None => (chosen("none", &name, "named in ttm.toml".into(), None), None),
+                EnvKind::None => (
+                    chosen("none", &name, "named in ttm.toml".into(), None),
+                    None,
+                ),
             };
             e.0.from_manifest = true;
             return e;
@@ -170,7 +181,11 @@ fn choose_env(
     }
     if let Some(dir) = sys.var_non_empty(env_vars::VIRTUAL_ENV).map(PathBuf::from) {
         if let Some(env) = venv_env(&dir) {
-            let why = format!("activated in this shell ({}={})", env_vars::VIRTUAL_ENV, dir.display());
+            let why = format!(
+                "activated in this shell ({}={})",
+                env_vars::VIRTUAL_ENV,
+                dir.display()
+            );
             return (chosen("venv", &env.name, why, Some(dir)), Some(env));
         }
     }
@@ -180,14 +195,21 @@ fn choose_env(
         if let (false, Some(name)) = (is_base, prefix.file_name()) {
             let name = name.to_string_lossy().into_owned();
             if let Some(env) = conda_env(c, &name).filter(|e| e.prefix == prefix) {
-                let why = format!("activated in this shell ({}={})", env_vars::CONDA_PREFIX, prefix.display());
+                let why = format!(
+                    "activated in this shell ({}={})",
+                    env_vars::CONDA_PREFIX,
+                    prefix.display()
+                );
                 return (chosen("conda", &name, why, Some(prefix)), Some(env));
             }
         }
     }
     for (dir, why) in [
         (ws.venv(), ".venv in the workspace (the venv ttm makes)"),
-        (ws.root().join("venv"), "the book's venv (python3 -m venv venv), in the workspace"),
+        (
+            ws.root().join("venv"),
+            "the book's venv (python3 -m venv venv), in the workspace",
+        ),
     ] {
         if let Some(env) = venv_env(&dir) {
             return (chosen("venv", &env.name, why.into(), Some(dir)), Some(env));

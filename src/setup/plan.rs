@@ -757,8 +757,11 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
             let mut actions = Vec::new();
             if env_bad {
                 actions.push(Action::Run {
-                    cmd: PlannedCmd::new(&conda_bin, &["env", "remove", "-n", &opts.env_name, "-y"])
-                        .timeout(Duration::from_secs(600)),
+                    cmd: PlannedCmd::new(
+                        &conda_bin,
+                        &["env", "remove", "-n", &opts.env_name, "-y"],
+                    )
+                    .timeout(Duration::from_secs(600)),
                     may_fail: false,
                 });
             }
@@ -797,7 +800,12 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
                     p.display(),
                     summary(verdicts, "env")
                 ),
-                Some(p) => format!("{} exists at {}, {}", opts.env_name, p.display(), env_reason(facts)),
+                Some(p) => format!(
+                    "{} exists at {}, {}",
+                    opts.env_name,
+                    p.display(),
+                    env_reason(facts)
+                ),
                 None => format!("{} with Python {conda_python}", opts.env_name),
             });
             if env_bad {
@@ -848,7 +856,10 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
     // requirements.txt, with this Mac's PyTorch set pinned (compat's table).
     let torch_packages: Vec<String> = match torch_set {
         Some(set) => set.pins(),
-        None => manifest::BASE_PACKAGES.iter().map(|p| p.to_string()).collect(),
+        None => manifest::BASE_PACKAGES
+            .iter()
+            .map(|p| p.to_string())
+            .collect(),
     };
     if let Some(set) = torch_set {
         let macos = facts.os_version.as_deref().unwrap_or("?");
@@ -922,8 +933,7 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
     let env_kept = steps
         .iter()
         .any(|s| s.id == StepId::Environment && s.satisfied);
-    let reinstall =
-        opts.reinstall || (env_kept && torch_installed && fails(verdicts, "torch"));
+    let reinstall = opts.reinstall || (env_kept && torch_installed && fails(verdicts, "torch"));
     let mut actions = Vec::new();
     if reinstall {
         let mut force = env_python

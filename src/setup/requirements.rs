@@ -281,7 +281,10 @@ mod tests {
         assert!(!plain.contains("jupyterlab"));
         let full = render_requirements(&names, &["pandas>=2".to_owned()], true).unwrap();
         let intel = render_requirements(&crate::compat::INTEL_MAC.pins(), &[], false).unwrap();
-        assert!(intel.contains("\ntorch==2.2.2\n") && intel.contains("\nnumpy<2\n"), "{intel}");
+        assert!(
+            intel.contains("\ntorch==2.2.2\n") && intel.contains("\nnumpy<2\n"),
+            "{intel}"
+        );
         assert!(full.contains("jupyterlab\nipykernel\n"), "{full}");
         assert!(full.ends_with("pandas>=2\n"), "{full}");
         assert!(!full.contains("&gt;"), "autoescape must be off: {full}");

@@ -116,7 +116,10 @@ fn intel_parts_on_apple_silicon_are_never_reused() {
         }
         let brew = step(&plan, "homebrew");
         assert_eq!(brew["satisfied"], false, "{name}");
-        assert!(commands(brew).contains("/usr/bin/arch -arm64 /bin/bash"), "{brew}");
+        assert!(
+            commands(brew).contains("/usr/bin/arch -arm64 /bin/bash"),
+            "{brew}"
+        );
         assert!(commands(step(&plan, "brew-packages"))
             .contains("/opt/homebrew/bin/brew install python@3.12"));
         let env = step(&plan, "environment");
@@ -124,8 +127,7 @@ fn intel_parts_on_apple_silicon_are_never_reused() {
         let env_commands = commands(env);
         assert!(
             env_commands.contains("env remove -n torch_metal")
-                && env_commands
-                    .contains("CONDA_SUBDIR=osx-arm64 ")
+                && env_commands.contains("CONDA_SUBDIR=osx-arm64 ")
                 && env_commands.contains("create -n torch_metal python=3.10"),
             "{env_commands}"
         );
@@ -201,7 +203,10 @@ fn macos_13_with_a_torch_that_needs_14_both_commands_say_so() {
 
     let plan = plan_json(&ctx);
     assert_eq!(plan["torch"], "2.8.0");
-    assert!(plan["notes"].to_string().contains("macOS 13.7.4"), "{plan:#}");
+    assert!(
+        plan["notes"].to_string().contains("macOS 13.7.4"),
+        "{plan:#}"
+    );
     let pip = step(&plan, "pip-install");
     assert_eq!(pip["satisfied"], false);
     assert!(commands(pip).contains("--force-reinstall --no-deps torch==2.8.0"));
@@ -228,7 +233,10 @@ fn the_books_venv_and_a_conda_forge_env_are_found_and_ok() {
     let expected = &doctor["facts"]["env_expected"];
     assert_eq!(expected["name"], "venv");
     assert!(
-        expected["reason"].as_str().unwrap().contains("the book's venv"),
+        expected["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the book's venv"),
         "{expected}"
     );
     let plan = plan_json(&ctx);
@@ -243,10 +251,7 @@ fn the_books_venv_and_a_conda_forge_env_are_found_and_ok() {
     assert_eq!(status(&doctor, "env"), "ok", "{doctor:#}");
     assert!(summary(&doctor, "env").contains("Python 3.10.15, arm64"));
     assert_eq!(doctor["ready"], true);
-    assert_eq!(
-        step(&plan_json(&ctx), "environment")["satisfied"],
-        true
-    );
+    assert_eq!(step(&plan_json(&ctx), "environment")["satisfied"], true);
 }
 
 #[test]
@@ -274,7 +279,9 @@ fn a_torch_that_does_not_import_fails_and_setup_reinstalls_it() {
     let (code, out, err) = output(&mut ctx.ttm(["doctor"]));
     assert_eq!(code, 1, "{out}{err}");
     assert!(
-        out.contains("✗ torch          PyTorch is installed but does not import: ImportError: dlopen("),
+        out.contains(
+            "✗ torch          PyTorch is installed but does not import: ImportError: dlopen("
+        ),
         "{out}"
     );
     assert!(out.contains("Library not loaded: @rpath/libtorch_cpu.dylib"));
@@ -284,7 +291,10 @@ fn a_torch_that_does_not_import_fails_and_setup_reinstalls_it() {
     }
     assert!(out.trim_end().ends_with("Not ready: 1 problem"), "{out}");
     let (_, verbose, _) = output(&mut ctx.ttm(["doctor", "-v"]));
-    assert!(verbose.contains("<the torch-probe probe>` exited with status 1"), "{verbose}");
+    assert!(
+        verbose.contains("<the torch-probe probe>` exited with status 1"),
+        "{verbose}"
+    );
 
     let plan = plan_json(&ctx);
     let pip = step(&plan, "pip-install");
@@ -314,5 +324,39 @@ fn a_probe_that_fails_says_which_in_one_line() {
         first.contains("<the python-info probe>` exited with status 1: ValueError: failed to parse CPython sys.version"),
         "{detail}"
     );
-    assert!(!doctor.to_string().contains("import json"), "no script text");
+    assert!(
+        !doctor.to_string().contains("import json"),
+        "no script text"
+    );
+}
+
+#[test]
+fn an_activated_conda_env_is_chosen_by_both_commands() {
+    let root = fixtures_dir().join("ubuntu-nvidia/miniforge3");
+    let ctx = profile("ubuntu-nvidia").env("CONDA_PREFIX", root.join("envs/torch_metal"));
+    let doctor = doctor_json(&ctx);
+    let expected = &doctor["facts"]["env_expected"];
+    assert_eq!(expected["kind"], "conda");
+    assert!(
+        expected["reason"]
+            .as_str()
+            .unwrap()
+            .contains("CONDA_PREFIX"),
+        "{expected}"
+    );
+    assert_eq!(status(&doctor, "env"), "ok");
+    let plan = plan_json(&ctx);
+    assert_eq!(
+        plan["environment"],
+        "conda environment torch_metal (Python 3.10)"
+    );
+    assert_eq!(step(&plan, "environment")["satisfied"], true);
+
+    // conda's base is not a project environment.
+    let ctx = profile("ubuntu-nvidia").env("CONDA_PREFIX", &root);
+    let doctor = doctor_json(&ctx);
+    assert!(!doctor["facts"]["env_expected"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("CONDA_PREFIX"));
 }
