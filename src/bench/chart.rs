@@ -41,10 +41,16 @@ impl ChartRow {
         } else {
             device_title(&r.device)
         };
-        let mut label = format!("{} · {device} · {}", r.platform, r.engine);
-        if label.chars().count() > 64 {
-            label = label.chars().take(63).collect::<String>() + "…";
-        }
+        // The platform is shortened, never the device or engine: a long CPU
+        // name must not hide which bar is Burn's.
+        let tail = format!(" · {device} · {}", r.engine);
+        let room = 64usize.saturating_sub(tail.chars().count()).max(8);
+        let platform = if r.platform.chars().count() > room {
+            r.platform.chars().take(room - 1).collect::<String>() + "…"
+        } else {
+            r.platform.clone()
+        };
+        let label = platform + &tail;
         ChartRow {
             label,
             framework: r.framework,
@@ -293,6 +299,30 @@ mod tests {
             train_steps_per_s: None,
         };
         assert!(render_svg("t", &[row]).is_err());
+    }
+
+    #[test]
+    fn a_long_platform_is_shortened_but_the_engine_stays() {
+        let row = CompareRow {
+            platform: "Debian GNU/Linux 12 (bookworm), Intel(R) Xeon(R) Processor @ 2.20GHz".into(),
+            device: "cpu".into(),
+            engine: "Burn candle".into(),
+            framework: Framework::Burn,
+            backend: "candle".into(),
+            matmul_s: Some(1.0),
+            matmul_size: Some(96),
+            matmul_gflops: Some(1.0),
+            train_step_s: Some(1.0),
+            relative_speed: None,
+            book: false,
+        };
+        let label = ChartRow::from_compare(&row).label;
+        assert!(label.ends_with(" · CPU · Burn candle"), "{label}");
+        assert!(label.starts_with("Debian GNU/Linux 12"), "{label}");
+        assert!(
+            label.contains('…') && label.chars().count() <= 64,
+            "{label}"
+        );
     }
 
     #[test]

@@ -162,10 +162,9 @@ fn working_devices(sys: &System) -> Vec<&'static str> {
 }
 
 fn build_os() -> &'static str {
-    if cfg!(target_os = "macos") {
-        "a macOS build"
-    } else {
-        "a Linux build; Metal is only in macOS builds"
+    match crate::compute::backends::BuildOs::CURRENT {
+        crate::compute::backends::BuildOs::Macos => "a macOS build",
+        crate::compute::backends::BuildOs::Other => "a Linux build; Metal is only in macOS builds",
     }
 }
 

@@ -58,21 +58,43 @@ pub trait Workload: Send + 'static {
     fn run<B: AutodiffBackend>(self, device: B::Device, barrier: Barrier) -> Self::Output;
 }
 
+/// The operating system a binary was built for: it decides which GPU crates
+/// are in it. A value, not a `cfg`, so that both lists are unit-tested on
+/// any machine; only [`BuildOs::CURRENT`] reads the build's `cfg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildOs {
+    Macos,
+    Other,
+}
+
+impl BuildOs {
+    #[cfg(target_os = "macos")]
+    pub const CURRENT: BuildOs = BuildOs::Macos;
+    #[cfg(not(target_os = "macos"))]
+    pub const CURRENT: BuildOs = BuildOs::Other;
+
+    /// Every pair a build for this OS has, best first (the order `auto` prefers).
+    pub fn targets(self) -> Vec<Target> {
+        let gpus: &[(DeviceKind, BackendKind)] = match self {
+            BuildOs::Macos => &[
+                (DeviceKind::Metal, BackendKind::Cubecl),
+                (DeviceKind::Metal, BackendKind::Candle),
+            ],
+            BuildOs::Other => &[
+                (DeviceKind::Cuda, BackendKind::Cubecl),
+                (DeviceKind::Vulkan, BackendKind::Cubecl),
+            ],
+        };
+        gpus.iter()
+            .map(|&(device, backend)| Target::new(device, backend))
+            .chain([Target::new(DeviceKind::Cpu, BackendKind::Candle)])
+            .collect()
+    }
+}
+
 /// Every pair this build has, best first (the order `auto` prefers).
 pub fn compiled_targets() -> Vec<Target> {
-    let mut targets = Vec::new();
-    #[cfg(not(target_os = "macos"))]
-    {
-        targets.push(Target::new(DeviceKind::Cuda, BackendKind::Cubecl));
-        targets.push(Target::new(DeviceKind::Vulkan, BackendKind::Cubecl));
-    }
-    #[cfg(target_os = "macos")]
-    {
-        targets.push(Target::new(DeviceKind::Metal, BackendKind::Cubecl));
-        targets.push(Target::new(DeviceKind::Metal, BackendKind::Candle));
-    }
-    targets.push(Target::new(DeviceKind::Cpu, BackendKind::Candle));
-    targets
+    BuildOs::CURRENT.targets()
 }
 
 /// Run `workload` on `target`'s backend. Call on the compute thread.
@@ -270,6 +292,21 @@ mod tests {
         let cpu = Target::new(DeviceKind::Cpu, BackendKind::Candle);
         assert_eq!(compiled_targets().last(), Some(&cpu));
         assert_eq!(probe(cpu), Ok(None));
+    }
+
+    #[test]
+    fn each_build_has_its_own_gpus_then_the_cpu() {
+        let pairs =
+            |os: BuildOs| -> Vec<String> { os.targets().iter().map(|t| t.to_string()).collect() };
+        assert_eq!(
+            pairs(BuildOs::Macos),
+            ["metal (cubecl)", "metal (candle)", "cpu (candle)"]
+        );
+        assert_eq!(
+            pairs(BuildOs::Other),
+            ["cuda (cubecl)", "vulkan (cubecl)", "cpu (candle)"]
+        );
+        assert_eq!(compiled_targets(), BuildOs::CURRENT.targets());
     }
 
     #[test]

@@ -236,11 +236,7 @@ pub fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
             return Ok(());
         }
         let err = std::io::Error::last_os_error();
-        let unsupported = matches!(
-            err.raw_os_error(),
-            Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::ENOTSUP)
-        );
-        if !unsupported {
+        if !no_replace_unsupported(&err) {
             return Err(err);
         }
         // A file system without the flag: check, then rename.
@@ -254,9 +250,33 @@ pub fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::rename(from, to)
 }
 
+/// Whether `renameat2(RENAME_NOREPLACE)` (Linux) or
+/// `renamex_np(RENAME_EXCL)` (macOS) failed only because this file system or
+/// kernel lacks the flag, so that a check-then-rename must do instead. Both
+/// OSes name these errors alike; their numbers differ, hence `libc`'s.
+fn no_replace_unsupported(err: &std::io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::ENOTSUP)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_missing_flag_falls_back_to_check_then_rename() {
+        let os = std::io::Error::from_raw_os_error;
+        for unsupported in [libc::EINVAL, libc::ENOSYS, libc::ENOTSUP] {
+            assert!(no_replace_unsupported(&os(unsupported)), "{unsupported}");
+        }
+        for real in [libc::EEXIST, libc::ENOTEMPTY, libc::EACCES, libc::EXDEV] {
+            assert!(!no_replace_unsupported(&os(real)), "{real}");
+        }
+        let plain = std::io::Error::new(std::io::ErrorKind::Other, "no errno");
+        assert!(!no_replace_unsupported(&plain));
+    }
 
     fn files(name: &str) -> Vec<RenderedFile> {
         vec![
