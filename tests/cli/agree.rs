@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use crate::common::*;
-use crate::doctor::{check_contract, profile, snapshot, status, summary, PROFILES};
+use crate::doctor::{check, check_contract, profile, snapshot, status, summary, PROFILES};
 
 fn doctor_json(ctx: &TestContext) -> Value {
     let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
@@ -187,12 +187,7 @@ fn macos_13_with_a_torch_that_needs_14_both_commands_say_so() {
         "{}",
         summary(&doctor, "torch")
     );
-    let torch = doctor["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "torch")
-        .unwrap();
+    let torch = check(&doctor, "torch");
     let fix = torch["fix"].as_str().unwrap();
     assert!(
         fix.contains("update macOS") && fix.contains("torch==2.8.0"),
@@ -312,12 +307,7 @@ fn a_probe_that_fails_says_which_in_one_line() {
     );
     let doctor = doctor_json(&ctx);
     assert_eq!(status(&doctor, "env"), "fail");
-    let env = doctor["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "env")
-        .unwrap();
+    let env = check(&doctor, "env");
     let detail = env["detail"].as_str().unwrap();
     let first = detail.lines().next().unwrap();
     assert!(

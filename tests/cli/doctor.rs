@@ -72,26 +72,22 @@ pub fn check_contract(code: i32, out: &str) -> serde_json::Value {
     v
 }
 
-pub fn status<'a>(v: &'a serde_json::Value, id: &str) -> &'a str {
+/// One check of `doctor --json`, by id.
+pub fn check<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     v["checks"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["id"] == id)
-        .unwrap()["status"]
-        .as_str()
-        .unwrap()
+        .unwrap_or_else(|| panic!("no check {id}"))
+}
+
+pub fn status<'a>(v: &'a serde_json::Value, id: &str) -> &'a str {
+    check(v, id)["status"].as_str().unwrap()
 }
 
 pub fn summary<'a>(v: &'a serde_json::Value, id: &str) -> &'a str {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap()["summary"]
-        .as_str()
-        .unwrap()
+    check(v, id)["summary"].as_str().unwrap()
 }
 
 fn make_workspace(ctx: &TestContext) {
@@ -418,12 +414,7 @@ fn the_manifest_names_the_environment() {
     let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
     let v = check_contract(code, &out);
     assert_eq!(status(&v, "env"), "ok");
-    let env = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "env")
-        .unwrap();
+    let env = check(&v, "env");
     assert!(
         env["detail"].as_str().unwrap().contains("manifest:"),
         "{env}"
