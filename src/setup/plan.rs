@@ -337,7 +337,8 @@ pub struct Step {
     pub checks: Vec<&'static str>,
 }
 
-/// Something that stops setup before it starts (Rosetta, Intel Homebrew on Apple Silicon).
+/// Something that stops setup before it starts: a check doctor fails that no
+/// step repairs (a Rosetta terminal, a macOS too old for MPS, a full disk).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Blocker {
     pub message: String,
