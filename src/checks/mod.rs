@@ -83,6 +83,9 @@ impl CheckResult {
     }
     fn detail(mut self, d: impl Into<String>) -> CheckResult {
         let d = d.into();
+        if d.is_empty() {
+            return self;
+        }
         self.detail = Some(match self.detail.take() {
             Some(prev) => format!("{prev}\n{d}"),
             None => d,
@@ -1100,6 +1103,82 @@ mod tests {
         let r = check_torch(&f);
         assert_eq!(r.status, CheckStatus::Warn);
         assert!(r.summary.contains("timed out"), "{}", r.summary);
+    }
+
+    #[test]
+    fn the_torch_table_decides_macos_and_torch() {
+        let mut f = ready_mac();
+        f.os_version = Some("13.6".into());
+        f.torch.as_mut().unwrap().version = Some("2.10.0".into());
+        f.torch.as_mut().unwrap().mps_available = Some(false);
+        let t = check_torch(&f);
+        assert_eq!(t.status, CheckStatus::Fail);
+        assert!(t.summary.contains("needs macOS 14.0"), "{}", t.summary);
+        let fix = t.fix.unwrap();
+        assert!(
+            fix.contains("update macOS") && fix.contains("torch==2.8.0"),
+            "{fix}"
+        );
+        let m = check_macos_version(&f);
+        assert_eq!(m.status, CheckStatus::Warn);
+        assert!(
+            m.summary.contains("PyTorch 2.10.0 needs macOS 14.0"),
+            "{}",
+            m.summary
+        );
+
+        // A NumPy-1 torch beside NumPy 2.
+        let mut f = ready_mac();
+        f.torch.as_mut().unwrap().version = Some("2.2.2".into());
+        f.torch.as_mut().unwrap().numpy = Some("2.1.0".into());
+        assert!(check_torch(&f).summary.contains("NumPy 1.x"));
+
+        // An Intel Mac: Python 3.13 has no torch 2.2.2 wheels.
+        let mut f = ready_mac();
+        f.apple_silicon = false;
+        f.python.as_mut().unwrap().machine = "x86_64".into();
+        f.python.as_mut().unwrap().version = "3.13.1".into();
+        let p = check_python(&f);
+        assert_eq!(p.status, CheckStatus::Fail);
+        assert!(p.summary.contains("3.8–3.12"), "{}", p.summary);
+    }
+
+    #[test]
+    fn a_torch_that_does_not_import_fails_with_the_reinstall() {
+        let mut f = ready_mac();
+        let t = f.torch.as_mut().unwrap();
+        t.version = None;
+        t.error =
+            Some("ImportError: dlopen(x): Library not loaded: @rpath/libtorch_cpu.dylib".into());
+        let r = check_torch(&f);
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert!(r
+            .summary
+            .ends_with("Library not loaded: @rpath/libtorch_cpu.dylib"));
+        assert!(r.fix.unwrap().starts_with("ttm setup --reinstall"));
+        f.torch.as_mut().unwrap().error =
+            Some("ModuleNotFoundError: No module named 'torch'".into());
+        f.torch.as_mut().unwrap().installed = Some(false);
+        assert!(check_torch(&f).summary.contains("not installed"));
+    }
+
+    #[test]
+    fn an_intel_conda_is_a_warning_once_the_env_is_arm64() {
+        let mut f = ready_mac();
+        f.conda.as_mut().unwrap().platform = Some("osx-64".into());
+        assert_eq!(check_conda(&f).status, CheckStatus::Fail);
+        f.env = Some(crate::platform::ProjectEnv {
+            flavor: EnvFlavor::Conda,
+            name: "torch_metal".into(),
+            prefix: "/c/envs/torch_metal".into(),
+            python: "/c/envs/torch_metal/bin/python".into(),
+            python_version: Some("3.10.16".into()),
+            python_machine: Some("arm64".into()),
+        });
+        assert_eq!(check_conda(&f).status, CheckStatus::Warn);
+        f.env.as_mut().unwrap().python_machine = Some("x86_64".into());
+        assert_eq!(check_conda(&f).status, CheckStatus::Fail);
+        assert_eq!(check_env(&f).status, CheckStatus::Fail);
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
                 // broken, and the last line it printed says how.
                 if let Some(last) = exit_tail(&msg) {
                     torch = Some(Torch::broken(last));
+                } else if msg.contains(" was killed by a signal") {
+                    torch = Some(Torch::broken("importing torch crashed python".into()));
                 }
                 problems.push(format!("torch: {msg}"));
             }
@@ -429,6 +431,34 @@ mod tests {
         assert!(t.error.unwrap().contains("No module named"));
         assert!(parse_torch_probe("Segmentation fault").is_err());
         assert!(TORCH_PROBE_SCRIPT.starts_with("# ttm:torch-probe"));
+    }
+
+    #[test]
+    fn the_workspace_venv_is_dot_venv_else_the_books() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::at(dir.path());
+        assert_eq!(workspace_venv(&ws), ws.venv(), "neither: the one ttm makes");
+        let make = |d: &str| {
+            std::fs::create_dir_all(dir.path().join(d).join("bin")).unwrap();
+            std::fs::write(dir.path().join(d).join("bin/python"), "").unwrap();
+        };
+        make("venv");
+        assert_eq!(workspace_venv(&ws), dir.path().join("venv"));
+        make(".venv");
+        assert_eq!(workspace_venv(&ws), ws.venv());
+    }
+
+    #[test]
+    fn a_probe_that_died_leaves_its_last_line() {
+        assert_eq!(
+            exit_tail("`/v/bin/python -I -B -c <the torch-probe probe>` exited with status 1: ImportError: dlopen(x): Library not loaded: y").as_deref(),
+            Some("ImportError: dlopen(x): Library not loaded: y")
+        );
+        assert_eq!(exit_tail("`x` timed out after 10s and was stopped"), None);
+        let t =
+            parse_torch_probe(r#"{"ok": false, "installed": true, "error": "ImportError: boom"}"#)
+                .unwrap();
+        assert_eq!(t.installed, Some(true));
     }
 
     proptest! {
