@@ -274,7 +274,7 @@ mod tests {
         for real in [libc::EEXIST, libc::ENOTEMPTY, libc::EACCES, libc::EXDEV] {
             assert!(!no_replace_unsupported(&os(real)), "{real}");
         }
-        let plain = std::io::Error::new(std::io::ErrorKind::Other, "no errno");
+        let plain = std::io::Error::other("no errno");
         assert!(!no_replace_unsupported(&plain));
     }
 
