@@ -478,6 +478,12 @@ fn print_json(ctx: &Context, plan: &Plan, applied: Option<&Applied>, status: &st
         .iter()
         .map(|s| {
             let report = applied.and_then(|a| a.steps.iter().find(|r| r.id == s.id));
+            // A step changed the machine when it ran (a failed one may have
+            // changed part of it); with --dry-run, when it would run.
+            let changed = match report {
+                Some(r) => matches!(r.result, "done" | "failed"),
+                None => dry_run && !s.satisfied,
+            };
             json!({
                 "id": s.id,
                 "title": s.title,
@@ -488,11 +494,14 @@ fn print_json(ctx: &Context, plan: &Plan, applied: Option<&Applied>, status: &st
                 "result": report.map(|r| r.result).unwrap_or(if s.satisfied { "satisfied" } else { "not-run" }),
                 "log": report.and_then(|r| r.log.clone()),
                 "seconds": report.map(|r| r.seconds),
+                "changed": changed,
             })
         })
         .collect();
+    let changed = steps.iter().any(|s| s["changed"] == true);
     let doc = json!({
         "schema": 1,
+        "changed": changed,
         "status": status,
         "dry_run": dry_run,
         "workspace": plan.workspace,

@@ -6,6 +6,7 @@ mod common;
 mod agree;
 mod bench;
 mod doctor;
+mod fleet;
 mod general;
 mod install;
 mod packaging;
