@@ -479,10 +479,11 @@ fn print_json(ctx: &Context, plan: &Plan, applied: Option<&Applied>, status: &st
         .map(|s| {
             let report = applied.and_then(|a| a.steps.iter().find(|r| r.id == s.id));
             // A step changed the machine when it ran (a failed one may have
-            // changed part of it); with --dry-run, when it would run.
+            // changed part of it); with --dry-run, when it would run (never
+            // in a blocked plan: nothing runs).
             let changed = match report {
                 Some(r) => matches!(r.result, "done" | "failed"),
-                None => dry_run && !s.satisfied,
+                None => dry_run && !s.satisfied && plan.blockers.is_empty(),
             };
             json!({
                 "id": s.id,

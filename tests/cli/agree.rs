@@ -142,6 +142,10 @@ fn intel_parts_on_apple_silicon_are_never_reused() {
     let plan = plan_json(&ctx);
     assert_eq!(plan["status"], "blocked");
     assert_eq!(plan["blockers"][0]["check"], "rosetta");
+    assert_eq!(
+        plan["changed"], false,
+        "a blocked plan would change nothing"
+    );
     let (_, out, _) = output(&mut ctx.ttm(["setup", "--dry-run"]));
     let blocked = out.find("blocked:").expect("a blocker");
     let first_step = out.find("[to do]").expect("steps");
