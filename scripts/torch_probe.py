@@ -1,13 +1,22 @@
 # ttm:torch-probe
 # Prints one JSON object: what PyTorch in this Python can do. No torch is an
-# answer too (ok: false), never a traceback.
+# answer too (ok: false), never a traceback; "installed" tells a torch that
+# is absent from one that is there but does not import.
 import json
 
 out = {"ok": False}
 try:
+    import importlib.util
+    out["installed"] = importlib.util.find_spec("torch") is not None
+    import importlib.metadata
+    out["numpy"] = importlib.metadata.version("numpy")
+except Exception:
+    pass
+try:
     import torch
-except Exception as e:  # ImportError, or a broken install (dlopen errors)
-    out["error"] = "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+except BaseException as e:  # ImportError, or a broken install (dlopen errors)
+    lines = [l for l in str(e).splitlines() if l.strip()]
+    out["error"] = "%s: %s" % (type(e).__name__, lines[0] if lines else "")
 else:
     out["ok"] = True
     out["version"] = torch.__version__

@@ -113,6 +113,9 @@ pub struct SetupArgs {
     /// Reproduce the environment a manifest (and the requirements.lock beside it) describes
     #[arg(long, value_name = "ttm.toml")]
     pub from: Option<PathBuf>,
+    /// Reinstall torch, torchvision and torchaudio even where pip thinks they are there
+    #[arg(long)]
+    pub reinstall: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -19,6 +19,10 @@ pub const CI: &str = "CI";
 pub const SHELL: &str = "SHELL";
 /// An active conda installation's conda executable.
 pub const CONDA_EXE: &str = "CONDA_EXE";
+/// The activated conda environment's prefix (`conda activate NAME`).
+pub const CONDA_PREFIX: &str = "CONDA_PREFIX";
+/// The activated venv (`source venv/bin/activate`).
+pub const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
 /// The CUDA toolkit, for CubeCL's run-time compilation.
 pub const CUDA_PATH: &str = "CUDA_PATH";
 /// PyTorch's MPS fallback: run missing MPS operators on the CPU.

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod compat;
 pub mod compute;
 pub mod env_vars;
 pub mod error;

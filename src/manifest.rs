@@ -153,6 +153,19 @@ pub fn user_changed(sys: &System, ws: &Workspace) -> Result<bool> {
     }
 }
 
+/// The workspace's manifest when its choices count: setup wrote it, or the
+/// user edited it. `ttm scaffold` writes one with plain defaults for its
+/// chapters, and those choose nothing. Doctor and setup both ask this.
+pub fn chosen(sys: &System, ws: &Workspace) -> Result<Option<Manifest>> {
+    let Some(m) = Manifest::load(sys, &ws.manifest())? else {
+        return Ok(None);
+    };
+    let by_setup = crate::setup::state::State::load(sys, ws)?
+        .steps
+        .contains_key("manifest");
+    Ok((by_setup || user_changed(sys, ws)?).then_some(m))
+}
+
 /// toml's messages span lines with a caret drawing; keep the first line of substance.
 fn one_line(message: &str) -> String {
     message

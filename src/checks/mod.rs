@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::compat::{self, major_minor, show, TorchSet};
 use crate::platform::{EnvFlavor, Facts, Os};
 
 /// Every check id, in the order they are shown.
@@ -82,6 +83,9 @@ impl CheckResult {
     }
     fn detail(mut self, d: impl Into<String>) -> CheckResult {
         let d = d.into();
+        if d.is_empty() {
+            return self;
+        }
         self.detail = Some(match self.detail.take() {
             Some(prev) => format!("{prev}\n{d}"),
             None => d,
@@ -156,14 +160,6 @@ fn gib(bytes: u64) -> String {
     } else {
         format!("{g:.1} GiB")
     }
-}
-
-/// "14.5" → (14, 5); "10.15.7" → (10, 15).
-fn major_minor(v: &str) -> Option<(u32, u32)> {
-    let mut it = v.trim().split('.');
-    let major = it.next()?.parse().ok()?;
-    let minor = it.next().map(|m| m.parse().unwrap_or(0)).unwrap_or(0);
-    Some((major, minor))
 }
 
 pub fn check_os(f: &Facts) -> CheckResult {
@@ -281,6 +277,7 @@ pub fn check_rosetta(f: &Facts) -> CheckResult {
 
 pub fn check_macos_version(f: &Facts) -> CheckResult {
     const ID: &str = "macos-version";
+    const UPDATE: &str = "softwareupdate --list   (or System Settings > General > Software Update)";
     if !is_mac(f) {
         return CheckResult::skip(ID, "not a Mac");
     }
@@ -288,20 +285,74 @@ pub fn check_macos_version(f: &Facts) -> CheckResult {
         return CheckResult::warn(ID, "could not read the macOS version")
             .with_problems(f, "sw_vers");
     };
-    match major_minor(v) {
-        Some(mm) if mm < (12, 3) => CheckResult::fail(
+    let Some(mm) = major_minor(v) else {
+        return CheckResult::warn(ID, format!("unreadable macOS version {v:?}"));
+    };
+    let oldest = compat::oldest_mps_macos();
+    if mm < oldest {
+        return CheckResult::fail(
             ID,
-            format!("macOS {v} is too old: PyTorch's MPS backend needs 12.3 or newer"),
+            format!(
+                "macOS {v} is too old: PyTorch's MPS backend needs {} or newer",
+                show(oldest)
+            ),
         )
-        .fix("softwareupdate --list   (or System Settings > General > Software Update)"),
-        Some(mm) if mm < (14, 0) => CheckResult::warn(
+        .fix(UPDATE);
+    }
+    if !f.apple_silicon {
+        return CheckResult::ok(ID, format!("macOS {v} supports PyTorch's MPS backend")).detail(
+            format!(
+                "An Intel Mac: {} at most (MPS on its AMD GPU).",
+                compat::INTEL_MAC
+            ),
+        );
+    }
+    let newest = compat::TABLE[0];
+    let here = compat::for_mac(true, Some(mm));
+    if let Some(t) = installed_torch(f) {
+        if let Some(floor) = compat::mps_floor(t).filter(|floor| mm < *floor) {
+            return CheckResult::warn(
+                ID,
+                format!("macOS {v}: the installed PyTorch {t} needs macOS {} for MPS", show(floor)),
+            )
+            .detail("pip installs it anyway (its wheels are tagged for macOS 11), but MPS stays unavailable.")
+            .fix(both_fixes(v, here));
+        }
+    }
+    if mm < newest.mps_macos {
+        let mut r = CheckResult::warn(
             ID,
-            format!("macOS {v}: MPS works, but recent PyTorch releases expect macOS 14 or newer"),
-        )
-        .detail("If torch says MPS is built but not available, this version is the reason.")
-        .fix("softwareupdate --list   (or System Settings > General > Software Update)"),
-        Some(_) => CheckResult::ok(ID, format!("macOS {v} supports PyTorch's MPS backend")),
-        None => CheckResult::warn(ID, format!("unreadable macOS version {v:?}")),
+            format!(
+                "macOS {v}: PyTorch {} and newer need macOS {} for MPS",
+                newest.torch,
+                show(newest.mps_macos)
+            ),
+        );
+        if let Some(h) = here {
+            r = r.detail(format!(
+                "The newest with MPS here: {h} (ttm setup installs it)."
+            ));
+        }
+        return r.fix(both_fixes(v, here));
+    }
+    CheckResult::ok(ID, format!("macOS {v} supports PyTorch's MPS backend"))
+        .detail(format!("ttm setup installs {newest}."))
+}
+
+/// The installed torch's version, when it imports.
+fn installed_torch(f: &Facts) -> Option<&str> {
+    f.torch.as_ref()?.version.as_deref()
+}
+
+/// Update macOS, or the newest torch that still has MPS on this one.
+fn both_fixes(v: &str, here: Option<TorchSet>) -> String {
+    match here {
+        Some(h) => format!(
+            "update macOS (softwareupdate --list), or keep macOS {v} with {}: ttm setup installs it (pip install {})",
+            h,
+            h.pins().iter().map(|p| crate::system::shell_quote(p)).collect::<Vec<_>>().join(" ")
+        ),
+        None => "update macOS: softwareupdate --list".to_owned(),
     }
 }
 
@@ -456,6 +507,23 @@ pub fn check_python(f: &Facts) -> CheckResult {
             return CheckResult::warn(ID, format!("unreadable Python version {:?}", p.version))
                 .detail(detail)
         }
+        Some((3, minor)) if is_mac(f) => {
+            let mm = f.os_version.as_deref().and_then(major_minor);
+            if let Some(set) = compat::for_mac(f.apple_silicon, mm).filter(|s| !s.has_python(minor))
+            {
+                return CheckResult::fail(
+                    ID,
+                    format!(
+                        "Python {} has no wheels of {} (Python {})",
+                        p.version,
+                        set,
+                        set.python_range()
+                    ),
+                )
+                .detail(detail)
+                .fix(fix);
+            }
+        }
         _ => {}
     }
     if p.apple_stub {
@@ -507,13 +575,30 @@ pub fn check_conda(f: &Facts) -> CheckResult {
             .unwrap_or_else(|| "unknown".into())
     );
     if f.apple_silicon && platform == "osx-64" {
+        let project_conda = f.env_expected.as_ref().is_none_or(|e| e.kind == "conda");
+        let arm64_env = f.env.as_ref().is_some_and(|e| {
+            e.flavor == EnvFlavor::Conda && e.python_machine.as_deref() == Some("arm64")
+        });
+        if !project_conda || arm64_env {
+            return CheckResult::warn(
+                ID,
+                format!("{version} is for Intel Macs (osx-64) on Apple Silicon"),
+            )
+            .detail(detail)
+            .detail(if arm64_env {
+                "The project env is arm64 (made with CONDA_SUBDIR=osx-arm64); keep that variable for every env you make."
+            } else {
+                "The project does not use it; an env it made would run under Rosetta."
+            })
+            .fix(INSTALL_MINIFORGE_ARM64);
+        }
         return CheckResult::fail(
             ID,
             format!("{version} is for Intel Macs (osx-64) on Apple Silicon"),
         )
         .detail(detail)
         .detail("Every package it installs runs under Rosetta, and PyTorch gets no MPS.")
-        .fix(INSTALL_MINIFORGE_ARM64);
+        .fix(format!("{INSTALL_MINIFORGE_ARM64}   (or make envs with CONDA_SUBDIR=osx-arm64: ttm setup does)"));
     }
     CheckResult::ok(ID, format!("{version} ({platform})")).detail(detail)
 }
@@ -525,6 +610,10 @@ pub fn check_env(f: &Facts) -> CheckResult {
         .as_ref()
         .map(|e| (e.kind.as_str(), e.name.as_str()))
         .unwrap_or(("conda", crate::manifest::DEFAULT_ENV_NAME));
+    let why = expected
+        .as_ref()
+        .map(|e| format!("chosen: {}", e.reason))
+        .unwrap_or_default();
     if kind == "none" {
         return CheckResult::skip(
             ID,
@@ -533,12 +622,17 @@ pub fn check_env(f: &Facts) -> CheckResult {
     }
     let Some(e) = &f.env else {
         let what = if kind == "venv" {
-            format!("the venv {}", f.workspace.root.join(".venv").display())
+            let dir = expected
+                .as_ref()
+                .and_then(|e| e.prefix.clone())
+                .unwrap_or_else(|| f.workspace.root.join(".venv"));
+            format!("the venv {}", dir.display())
         } else {
             format!("the conda environment {name}")
         };
-        let mut r =
-            CheckResult::fail(ID, format!("{what} does not exist")).fix(if kind == "venv" {
+        let mut r = CheckResult::fail(ID, format!("{what} does not exist"))
+            .detail(why)
+            .fix(if kind == "venv" {
                 "ttm setup --env venv".to_owned()
             } else {
                 format!("ttm setup --env conda --env-name {name}")
@@ -552,37 +646,40 @@ pub fn check_env(f: &Facts) -> CheckResult {
         EnvFlavor::Venv => format!("venv {}", e.prefix.display()),
         EnvFlavor::Conda => format!("conda env {}", e.name),
     };
-    let py = match (&e.python_version, &e.python_machine) {
-        (Some(v), Some(m)) => format!("Python {v}, {m}"),
-        _ => "its python does not run".to_owned(),
-    };
-    let mut r = if e.python_version.is_none() {
-        CheckResult::fail(ID, format!("{label}: {py}")).fix(format!(
-            "ttm setup --env {}",
-            if e.flavor == EnvFlavor::Venv {
-                "venv"
-            } else {
-                "conda"
-            }
-        ))
-    } else if f.apple_silicon && e.python_machine.as_deref() == Some("x86_64") {
-        CheckResult::fail(ID, format!("{label} is x86_64: it runs under Rosetta"))
-            .detail("Made by an Intel conda or Python; PyTorch in it cannot use MPS.")
-            .fix(match e.flavor {
-                EnvFlavor::Conda => format!(
-                    "with arm64 conda installed (see conda): conda env remove -n {} && ttm setup --env conda",
-                    e.name
-                ),
-                EnvFlavor::Venv => format!(
-                    "with arm64 Python installed (see python): rm -rf {} && ttm setup --env venv",
-                    crate::system::shell_quote(&e.prefix.display().to_string())
-                ),
-            })
+    let flavor = if e.flavor == EnvFlavor::Venv {
+        "venv"
     } else {
-        CheckResult::ok(ID, format!("{label} ({py})"))
+        "conda"
     };
-    r = r.detail(e.python.display().to_string());
-    r.with_problems(f, "env").with_problems(f, "manifest")
+    let mut r = match (&e.python_version, &e.python_machine) {
+        (Some(v), Some(m)) if f.apple_silicon && m == "x86_64" => {
+            CheckResult::fail(ID, format!("{label} is x86_64 (Python {v}): it runs under Rosetta"))
+                .detail("Made by an Intel conda or Python; PyTorch in it cannot use MPS.")
+                .fix(match e.flavor {
+                    EnvFlavor::Conda => format!(
+                        "conda env remove -n {} && CONDA_SUBDIR=osx-arm64 conda create -n {} python={} (ttm setup does this)",
+                        e.name, e.name, crate::manifest::DEFAULT_PYTHON
+                    ),
+                    EnvFlavor::Venv => format!(
+                        "with arm64 Python installed (see python): rm -rf {} && ttm setup --env venv",
+                        crate::system::shell_quote(&e.prefix.display().to_string())
+                    ),
+                })
+        }
+        (Some(v), Some(m)) => CheckResult::ok(ID, format!("{label} (Python {v}, {m})")),
+        _ => {
+            let why_not = f
+                .problems_of("env")
+                .first()
+                .map(|p| p.trim_start_matches("env: ").to_owned())
+                .unwrap_or_else(|| format!("{} does not run", e.python.display()));
+            CheckResult::fail(ID, format!("{label}: its python could not be asked about itself"))
+                .detail(why_not)
+                .fix(format!("ttm setup --env {flavor}   (it makes the environment again)"))
+        }
+    };
+    r = r.detail(why).detail(e.python.display().to_string());
+    r.with_problems(f, "manifest")
 }
 
 pub fn check_workspace(f: &Facts) -> CheckResult {
@@ -632,13 +729,11 @@ pub fn check_workspace(f: &Facts) -> CheckResult {
 
 pub fn check_torch(f: &Facts) -> CheckResult {
     const ID: &str = "torch";
-    let pip = match &f.env {
-        Some(e) => format!(
-            "{} -m pip install torch torchvision torchaudio",
-            crate::system::shell_quote(&e.python.display().to_string())
-        ),
-        None => "python3 -m pip install torch torchvision torchaudio".to_owned(),
+    let python = match &f.env {
+        Some(e) => crate::system::shell_quote(&e.python.display().to_string()),
+        None => "python3".to_owned(),
     };
+    let pip = format!("{python} -m pip install torch torchvision torchaudio");
     let wants_env = f
         .env_expected
         .as_ref()
@@ -656,18 +751,26 @@ pub fn check_torch(f: &Facts) -> CheckResult {
     };
     let Some(version) = &t.version else {
         let err = t.error.clone().unwrap_or_default();
-        let summary = if err.contains("No module named") {
-            "PyTorch is not installed in the environment".to_owned()
-        } else {
-            "PyTorch is installed but does not import".to_owned()
-        };
-        let mut r = CheckResult::fail(ID, summary).detail(err.clone()).fix(pip);
+        if !f.torch_broken() {
+            return CheckResult::fail(ID, "PyTorch is not installed in the environment")
+                .detail(err)
+                .fix("ttm setup");
+        }
+        let mut r = CheckResult::fail(ID, format!("PyTorch is installed but does not import: {err}"))
+            .detail("pip still lists it and answers \"Requirement already satisfied\": only a forced reinstall repairs it.")
+            .fix(format!(
+                "ttm setup --reinstall   (or: {python} -m pip install --force-reinstall --no-deps torch torchvision torchaudio)"
+            ))
+            .with_problems(f, "torch");
         if err.contains("have 'x86_64', need 'arm64'") || err.contains("incompatible architecture")
         {
             r = r.detail("An x86_64 build on Apple Silicon: the environment runs under Rosetta.");
         }
         return r;
     };
+    if let Some(r) = numpy_mismatch(t, version, &python) {
+        return r;
+    }
     if is_mac(f) {
         if !f.apple_silicon {
             // PyTorch's MPS backend also runs on the AMD GPUs of some Intel Macs.
@@ -676,7 +779,10 @@ pub fn check_torch(f: &Facts) -> CheckResult {
                     ID,
                     format!("PyTorch {version}, MPS available on an Intel Mac (AMD GPU)"),
                 )
-                .detail("PyTorch 2.2.2 was the last release for Intel Macs.")
+                .detail(format!(
+                    "{} was the last release for Intel Macs.",
+                    compat::INTEL_MAC
+                ))
             } else {
                 CheckResult::warn(
                     ID,
@@ -684,6 +790,9 @@ pub fn check_torch(f: &Facts) -> CheckResult {
                 )
             };
         }
+        let macos = f.os_version.as_deref().unwrap_or("?");
+        let mm = f.os_version.as_deref().and_then(major_minor);
+        let floor = compat::mps_floor(version);
         return match (t.mps_built, t.mps_available) {
             (Some(true), Some(true)) => CheckResult::ok(ID, format!("PyTorch {version}, MPS available")),
             (Some(true), _) if f.rosetta == Some(true) || f.env.as_ref().and_then(|e| e.python_machine.as_deref()) == Some("x86_64") => {
@@ -691,9 +800,15 @@ pub fn check_torch(f: &Facts) -> CheckResult {
                     .detail("An Intel (x86_64) Python on Apple Silicon never sees the GPU.")
                     .fix("make the environment again with arm64 Python (see env), then ttm setup")
             }
+            (Some(true), _) if matches!((mm, floor), (Some(m), Some(fl)) if m < fl) => {
+                let fl = floor.map(show).unwrap_or_default();
+                CheckResult::fail(ID, format!("PyTorch {version} needs macOS {fl} for MPS; this Mac has macOS {macos}"))
+                    .detail("MPS is built in but not available: the signature of a macOS too old for this torch.")
+                    .fix(both_fixes(macos, compat::for_mac(true, mm)))
+            }
             (Some(true), _) => CheckResult::fail(ID, format!("PyTorch {version} has MPS built in, but MPS is not available"))
-                .detail(format!("macOS {} is likely too old for this torch, or this Python runs under Rosetta.", f.os_version.as_deref().unwrap_or("?")))
-                .fix("softwareupdate --list   (update macOS), or install an older torch"),
+                .detail(format!("macOS {macos} should run its MPS; a Python under Rosetta is the other known cause."))
+                .fix(format!("{python} -m pip install --force-reinstall torch torchvision torchaudio")),
             (Some(false), _) => CheckResult::fail(ID, format!("PyTorch {version} was built without MPS"))
                 .detail("Typically installed from a CUDA index URL, which has no Mac wheels.")
                 .fix(pip.replace("pip install", "pip install --force-reinstall")),
@@ -728,12 +843,26 @@ pub fn check_torch(f: &Facts) -> CheckResult {
     }
 }
 
+/// A torch built against NumPy 1.x beside NumPy 2: `from_numpy` fails.
+fn numpy_mismatch(t: &crate::platform::Torch, version: &str, python: &str) -> Option<CheckResult> {
+    let numpy = t.numpy.as_deref()?;
+    let numpy_2 = major_minor(numpy).is_some_and(|(major, _)| major >= 2);
+    (numpy_2 && compat::needs_numpy_below_2(version)).then(|| {
+        CheckResult::fail(
+            "torch",
+            format!("PyTorch {version} was built against NumPy 1.x, but numpy {numpy} is installed"),
+        )
+        .detail("\"A module that was compiled using NumPy 1.x cannot be run in NumPy 2\": torch.from_numpy fails.")
+        .fix(format!("ttm setup   (or: {python} -m pip install 'numpy<2')"))
+    })
+}
+
 pub fn check_gpu(f: &Facts) -> CheckResult {
     const ID: &str = "gpu";
     if let Some(t) = probe_trouble(f, ID, "gpu", "the GPU") {
         return t;
     }
-    let first = f.gpus.first();
+    let first = f.torch_gpu();
     match f.os {
         Os::Macos if f.apple_silicon => match first {
             Some(g) => {
@@ -753,11 +882,7 @@ pub fn check_gpu(f: &Facts) -> CheckResult {
         },
         Os::Macos => CheckResult::warn(
             ID,
-            match f
-                .gpus
-                .iter()
-                .find(|g| g.name.contains("AMD") || g.name.contains("Radeon"))
-            {
+            match first.filter(|g| g.name.contains("AMD") || g.name.contains("Radeon")) {
                 Some(g) => format!(
                     "{}: MPS may use it, with PyTorch 2.2.2 at most (Intel Mac)",
                     g.name
@@ -882,6 +1007,8 @@ mod tests {
             torch: Some(Torch {
                 version: Some("2.5.1".into()),
                 error: None,
+                installed: Some(true),
+                numpy: None,
                 mps_built: Some(true),
                 mps_available: Some(true),
                 cuda_built: Some(false),
@@ -976,6 +1103,82 @@ mod tests {
         let r = check_torch(&f);
         assert_eq!(r.status, CheckStatus::Warn);
         assert!(r.summary.contains("timed out"), "{}", r.summary);
+    }
+
+    #[test]
+    fn the_torch_table_decides_macos_and_torch() {
+        let mut f = ready_mac();
+        f.os_version = Some("13.6".into());
+        f.torch.as_mut().unwrap().version = Some("2.10.0".into());
+        f.torch.as_mut().unwrap().mps_available = Some(false);
+        let t = check_torch(&f);
+        assert_eq!(t.status, CheckStatus::Fail);
+        assert!(t.summary.contains("needs macOS 14.0"), "{}", t.summary);
+        let fix = t.fix.unwrap();
+        assert!(
+            fix.contains("update macOS") && fix.contains("torch==2.8.0"),
+            "{fix}"
+        );
+        let m = check_macos_version(&f);
+        assert_eq!(m.status, CheckStatus::Warn);
+        assert!(
+            m.summary.contains("PyTorch 2.10.0 needs macOS 14.0"),
+            "{}",
+            m.summary
+        );
+
+        // A NumPy-1 torch beside NumPy 2.
+        let mut f = ready_mac();
+        f.torch.as_mut().unwrap().version = Some("2.2.2".into());
+        f.torch.as_mut().unwrap().numpy = Some("2.1.0".into());
+        assert!(check_torch(&f).summary.contains("NumPy 1.x"));
+
+        // An Intel Mac: Python 3.13 has no torch 2.2.2 wheels.
+        let mut f = ready_mac();
+        f.apple_silicon = false;
+        f.python.as_mut().unwrap().machine = "x86_64".into();
+        f.python.as_mut().unwrap().version = "3.13.1".into();
+        let p = check_python(&f);
+        assert_eq!(p.status, CheckStatus::Fail);
+        assert!(p.summary.contains("3.8–3.12"), "{}", p.summary);
+    }
+
+    #[test]
+    fn a_torch_that_does_not_import_fails_with_the_reinstall() {
+        let mut f = ready_mac();
+        let t = f.torch.as_mut().unwrap();
+        t.version = None;
+        t.error =
+            Some("ImportError: dlopen(x): Library not loaded: @rpath/libtorch_cpu.dylib".into());
+        let r = check_torch(&f);
+        assert_eq!(r.status, CheckStatus::Fail);
+        assert!(r
+            .summary
+            .ends_with("Library not loaded: @rpath/libtorch_cpu.dylib"));
+        assert!(r.fix.unwrap().starts_with("ttm setup --reinstall"));
+        f.torch.as_mut().unwrap().error =
+            Some("ModuleNotFoundError: No module named 'torch'".into());
+        f.torch.as_mut().unwrap().installed = Some(false);
+        assert!(check_torch(&f).summary.contains("not installed"));
+    }
+
+    #[test]
+    fn an_intel_conda_is_a_warning_once_the_env_is_arm64() {
+        let mut f = ready_mac();
+        f.conda.as_mut().unwrap().platform = Some("osx-64".into());
+        assert_eq!(check_conda(&f).status, CheckStatus::Fail);
+        f.env = Some(crate::platform::ProjectEnv {
+            flavor: EnvFlavor::Conda,
+            name: "torch_metal".into(),
+            prefix: "/c/envs/torch_metal".into(),
+            python: "/c/envs/torch_metal/bin/python".into(),
+            python_version: Some("3.10.16".into()),
+            python_machine: Some("arm64".into()),
+        });
+        assert_eq!(check_conda(&f).status, CheckStatus::Warn);
+        f.env.as_mut().unwrap().python_machine = Some("x86_64".into());
+        assert_eq!(check_conda(&f).status, CheckStatus::Fail);
+        assert_eq!(check_env(&f).status, CheckStatus::Fail);
     }
 
     #[test]

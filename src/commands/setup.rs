@@ -22,6 +22,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::{Context, Status};
+use crate::checks;
 use crate::cli::{EnvKind, SetupArgs};
 use crate::error::{Error, Result};
 use crate::manifest::{self, Manifest};
@@ -29,11 +30,10 @@ use crate::platform::{self, Facts, Os};
 use crate::setup::apply::{Applied, Applier};
 use crate::setup::interrupt::Catch;
 use crate::setup::observe::observe;
-use crate::setup::plan::{plan_setup, Locked, Options, Plan, StepId};
+use crate::setup::plan::{plan_setup, Locked, Options, Plan};
 use crate::setup::requirements::{
     check_env_name, check_python_version, check_requirement, parse_lock, parse_packages,
 };
-use crate::setup::state::State;
 use crate::ui::Prompter;
 use crate::workspace::Workspace;
 
@@ -52,17 +52,23 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
     // 3. The machine.
     let spinner = ctx.out.spinner("Looking at this machine");
     let facts = platform::detect(&ctx.sys, &ws);
+    let verdicts = checks::run_all(&facts);
     spinner.finish_and_clear();
     let mut opts = choices.into_options(ctx, &ws, &facts)?;
 
     // 4 and 5. Plan, show, ask; Customize goes round again.
     let plan = loop {
         let seen = observe(&ctx.sys, &facts, &opts)?;
-        let plan = plan_setup(&facts, &opts, &seen);
+        let plan = plan_setup(&facts, &verdicts, &opts, &seen);
         show_plan(ctx, &facts, &opts, &plan);
         if args.dry_run {
             ctx.out.line("Dry run: nothing was changed.");
-            print_json(ctx, &plan, None, "planned", true);
+            let status = if plan.blockers.is_empty() {
+                "planned"
+            } else {
+                "blocked"
+            };
+            print_json(ctx, &plan, None, status, true);
             return Ok(Status::Success);
         }
         if !plan.blockers.is_empty() {
@@ -140,11 +146,14 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
 struct Choices {
     env: Option<EnvKind>,
     env_name: String,
+    /// The name came from --env-name or a manifest.
+    named: bool,
     python: Option<String>,
     extra: Vec<String>,
     notebook: bool,
     selftest: bool,
     locked: Option<Locked>,
+    reinstall: bool,
 }
 
 fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> {
@@ -192,12 +201,8 @@ fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> 
             // The workspace's ttm.toml is read (and must be valid) always, but
             // its choices count only when setup wrote it or the user edited
             // it: `ttm scaffold` writes one with plain defaults for its chapters.
-            let m = Manifest::load(&ctx.sys, &ws.manifest())?;
-            let chosen = State::load(&ctx.sys, ws)?
-                .steps
-                .contains_key(StepId::Manifest.as_str())
-                || manifest::user_changed(&ctx.sys, ws)?;
-            (m.filter(|_| chosen).map(|m| (m, ws.manifest())), None)
+            let m = manifest::chosen(&ctx.sys, ws)?;
+            (m.map(|m| (m, ws.manifest())), None)
         }
     };
     if let Some((m, path)) = &base {
@@ -216,6 +221,7 @@ fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> 
     let m = base.map(|(m, _)| m);
     Ok(Choices {
         env: args.env.or(m.as_ref().map(|m| m.environment.kind)),
+        named: args.env_name.is_some() || m.is_some(),
         env_name: args
             .env_name
             .clone()
@@ -231,11 +237,19 @@ fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> 
         notebook: m.as_ref().map(|m| m.packages.notebook).unwrap_or(true),
         selftest: !args.no_selftest && m.as_ref().map(|m| m.packages.selftest).unwrap_or(true),
         locked,
+        reinstall: args.reinstall,
     })
 }
 
 impl Choices {
     fn into_options(self, ctx: &Context, ws: &Workspace, facts: &Facts) -> Result<Options> {
+        // Without a choice, the environment the doctor chose (found, activated, or the default).
+        let expected = facts.env_expected.as_ref();
+        let found = expected.and_then(|e| match e.kind.as_str() {
+            "conda" => Some(EnvKind::Conda),
+            "venv" => Some(EnvKind::Venv),
+            _ => None,
+        });
         let env = match self.env {
             Some(EnvKind::Conda) if facts.conda.is_none() => {
                 return Err(Error::Unavailable {
@@ -243,20 +257,35 @@ impl Choices {
                 })
             }
             Some(kind) => kind,
-            None if facts.conda.is_some() => EnvKind::Conda,
-            None => EnvKind::Venv,
+            None => match found {
+                Some(EnvKind::Conda) if facts.conda.is_none() => EnvKind::Venv,
+                Some(kind) => kind,
+                None if facts.conda.is_some() => EnvKind::Conda,
+                None => EnvKind::Venv,
+            },
+        };
+        let venv = expected
+            .filter(|e| e.kind == "venv")
+            .and_then(|e| e.prefix.clone())
+            .unwrap_or_else(|| platform::workspace_venv(ws));
+        // A conda env found by the doctor (activated, say) keeps its name.
+        let env_name = match expected {
+            Some(e) if env == EnvKind::Conda && e.kind == "conda" && !self.named => e.name.clone(),
+            _ => self.env_name,
         };
         Ok(Options {
             workspace: ws.root().to_path_buf(),
             home: ctx.sys.home()?,
             env,
-            env_name: self.env_name,
+            env_name,
+            venv,
             python: self.python,
             extra: self.extra,
             notebook: self.notebook,
             selftest: self.selftest,
             locked: self.locked,
             assume_yes: ctx.global.yes,
+            reinstall: self.reinstall,
         })
     }
 }
@@ -269,7 +298,11 @@ fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Optio
             .map_err(|e| e.to_string())?;
         Workspace::at(p).check_usable().map_err(|e| e.to_string())
     })?;
+    let before = opts.workspace.clone();
     opts.workspace = sys.resolve_path(Path::new(ws.trim()))?;
+    if opts.venv.starts_with(&before) && opts.workspace != before {
+        opts.venv = platform::workspace_venv(&Workspace::at(&opts.workspace));
+    }
 
     let kinds = [EnvKind::Conda, EnvKind::Venv, EnvKind::None];
     let current = kinds.iter().position(|k| *k == opts.env).unwrap_or(1);
@@ -277,7 +310,7 @@ fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Optio
         "Environment",
         &[
             "conda",
-            "venv (in the workspace's .venv)",
+            "venv (in the workspace: .venv, or the book's venv)",
             "none (pip install --user)",
         ],
         current,
@@ -369,6 +402,19 @@ fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &Plan) {
         out.line(format!("  GPU          {g}"));
     }
     out.line("");
+    // What stops setup comes before anything it would do.
+    for b in &plan.blockers {
+        out.line(format!(
+            "  {} {}\n    fix: {}",
+            out.red("blocked:"),
+            b.message,
+            b.fix
+        ));
+    }
+    if !plan.blockers.is_empty() {
+        out.line("  Nothing below runs until that is fixed.");
+        out.line("");
+    }
     for step in &plan.steps {
         let mark = if step.satisfied {
             out.green("[ok]   ")
@@ -390,14 +436,6 @@ fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &Plan) {
     for n in &plan.notes {
         out.line(format!("  note: {n}"));
     }
-    for b in &plan.blockers {
-        out.line(format!(
-            "  {} {}\n    fix: {}",
-            out.red("blocked:"),
-            b.message,
-            b.fix
-        ));
-    }
     out.line("");
 }
 
@@ -417,10 +455,7 @@ fn closing_message(ctx: &Context, opts: &Options, applied: &Applied) {
         check.unwrap_or_default()
     ));
     let activate = match opts.env {
-        EnvKind::Venv => format!(
-            "source {}",
-            shell_path(&Workspace::at(&opts.workspace).venv().join("bin/activate"))
-        ),
+        EnvKind::Venv => format!("source {}", shell_path(&opts.venv.join("bin/activate"))),
         EnvKind::Conda => format!("conda activate {}", opts.env_name),
         EnvKind::None => "(no environment to activate)".into(),
     };
@@ -475,15 +510,17 @@ fn print_json(ctx: &Context, plan: &Plan, applied: Option<&Applied>, status: &st
         .map(|s| {
             let report = applied.and_then(|a| a.steps.iter().find(|r| r.id == s.id));
             // A step changed the machine when it ran (a failed one may have
-            // changed part of it); with --dry-run, when it would run.
+            // changed part of it); with --dry-run, when it would run (never
+            // in a blocked plan: nothing runs).
             let changed = match report {
                 Some(r) => matches!(r.result, "done" | "failed"),
-                None => dry_run && !s.satisfied,
+                None => dry_run && !s.satisfied && plan.blockers.is_empty(),
             };
             json!({
                 "id": s.id,
                 "title": s.title,
                 "satisfied": s.satisfied,
+                "checks": s.checks,
                 "note": s.note,
                 "commands": s.actions.iter().map(|a| a.describe()).collect::<Vec<_>>(),
                 "result": report.map(|r| r.result).unwrap_or(if s.satisfied { "satisfied" } else { "not-run" }),
@@ -504,6 +541,7 @@ fn print_json(ctx: &Context, plan: &Plan, applied: Option<&Applied>, status: &st
         "python": plan.python,
         "packages": plan.packages,
         "gpu": plan.gpu,
+        "torch": plan.torch,
         "notes": plan.notes,
         "blockers": plan.blockers,
         "steps": steps,

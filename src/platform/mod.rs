@@ -24,7 +24,7 @@ pub use disk::parse_df;
 pub use gpu::{parse_nvidia_smi, parse_system_profiler_displays};
 pub use homebrew::parse_brew_version;
 pub use os::{parse_cpuinfo, parse_meminfo, parse_os_release, parse_sw_vers, parse_uname, SwVers};
-pub use project_env::{parse_conda_info, parse_torch_probe, CondaInfo};
+pub use project_env::{parse_conda_info, parse_torch_probe, workspace_venv, CondaInfo};
 pub use python::{parse_python_info, PythonInfo};
 pub use sysctl::{parse_sysctl_bool, parse_sysctl_u64};
 pub use tools::parse_git_version;
@@ -232,6 +232,34 @@ impl Facts {
             .collect()
     }
 
+    /// The GPU PyTorch would use, the one doctor and setup both name: on a
+    /// Mac the Apple GPU, else an AMD one (MPS runs on it on Intel Macs),
+    /// else the first listed; elsewhere the first.
+    pub fn torch_gpu(&self) -> Option<&Gpu> {
+        if self.os == Os::Macos {
+            let amd = |g: &&Gpu| g.name.contains("AMD") || g.name.contains("Radeon");
+            let apple = |g: &&Gpu| g.vendor == "Apple" || g.name.starts_with("Apple");
+            return self
+                .gpus
+                .iter()
+                .find(apple)
+                .or_else(|| self.gpus.iter().find(amd))
+                .or(self.gpus.first());
+        }
+        self.gpus.first()
+    }
+
+    /// Torch is in the environment but `import torch` fails (a broken install).
+    pub fn torch_broken(&self) -> bool {
+        self.torch.as_ref().is_some_and(|t| {
+            t.version.is_none()
+                && (t.installed == Some(true)
+                    || t.error
+                        .as_deref()
+                        .is_some_and(|e| !e.contains("No module named")))
+        })
+    }
+
     /// Whether `program` is one of Apple's stubs that fail until the command line tools exist.
     pub fn is_xcrun_stub(&self, program: &str) -> bool {
         self.xcrun_stubs.iter().any(|s| s == program)
@@ -292,18 +320,25 @@ pub struct Facts {
     /// Programs on PATH that are Apple's stubs and fail until the command
     /// line tools are installed (`xcrun: error: invalid active developer path`): "python3", "git".
     pub xcrun_stubs: Vec<String>,
-    /// Which project environment ttm.toml asks for (or the default): what `env` looks for.
+    /// Which project environment was chosen, and why: what `env` looks at
+    /// and what setup installs into.
     pub env_expected: Option<ExpectedEnv>,
 }
 
-/// The project environment ttm looks for: from ttm.toml, or the defaults.
+/// The project environment ttm chose (see `project_env` for the order).
 #[derive(Debug, Clone, Serialize)]
 pub struct ExpectedEnv {
     /// "conda", "venv" or "none".
     pub kind: String,
+    /// The conda env's name, or the venv's folder name ("venv", ".venv").
     pub name: String,
-    /// Whether it comes from ttm.toml (false: the defaults).
+    /// Whether it comes from ttm.toml.
     pub from_manifest: bool,
+    /// Why this one: "the book's venv (python3 -m venv venv) in the workspace".
+    pub reason: String,
+    /// Where it is, or where setup would make it (a venv's folder); None
+    /// for a conda env not made yet and for `none`.
+    pub prefix: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -378,7 +413,12 @@ pub struct ProjectEnv {
 pub struct Torch {
     /// None when `import torch` failed; `error` then says why.
     pub version: Option<String>,
+    /// The import error's last line ("ImportError: dlopen(...): Library not loaded: ...").
     pub error: Option<String>,
+    /// torch is in site-packages (whether or not it imports); None: not asked.
+    pub installed: Option<bool>,
+    /// The numpy version installed beside it (not imported), if any.
+    pub numpy: Option<String>,
     pub mps_built: Option<bool>,
     pub mps_available: Option<bool>,
     pub cuda_built: Option<bool>,

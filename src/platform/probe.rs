@@ -83,8 +83,17 @@ impl<'a> Probe<'a> {
 
     /// Like [`Probe::text`], with stderr too.
     pub fn text_with_stderr(&self, cmd: Cmd) -> Result<(String, String), Failure> {
-        let line = cmd.to_shell_line();
-        let line = shorten(&line);
+        let line = shorten(&cmd.to_shell_line());
+        self.text_labelled(cmd, &line)
+    }
+
+    /// Like [`Probe::text`], but a failure names the program as `label`
+    /// (an embedded script's name) rather than its whole command line.
+    pub fn text_as(&self, cmd: Cmd, label: &str) -> Result<String, Failure> {
+        self.text_labelled(cmd, label).map(|(out, _)| out)
+    }
+
+    fn text_labelled(&self, cmd: Cmd, line: &str) -> Result<(String, String), Failure> {
         let out = match self.sys.run(&cmd.timeout(self.timeout)) {
             Ok(out) => out,
             Err(RunError::NotFound { .. }) => return Err(Failure::NotFound),
@@ -109,7 +118,7 @@ impl<'a> Probe<'a> {
             return Err(Failure::Failed(if tail.is_empty() {
                 format!("`{line}` {status}")
             } else {
-                format!("`{line}` {status}: {}", shorten(&tail))
+                format!("`{line}` {status}: {}", shorten_to(&tail, 400))
             }));
         }
         match String::from_utf8(out.stdout) {
@@ -128,9 +137,14 @@ pub fn is_xcrun_stub_error(stderr: &str) -> bool {
 }
 
 fn shorten(s: &str) -> String {
+    shorten_to(s, 160)
+}
+
+/// At most `max` characters (a program's last line: long paths stay whole).
+fn shorten_to(s: &str, max: usize) -> String {
     let s = s.trim();
-    if s.chars().count() > 160 {
-        let cut: String = s.chars().take(157).collect();
+    if s.chars().count() > max {
+        let cut: String = s.chars().take(max - 3).collect();
         format!("{cut}...")
     } else {
         s.to_owned()

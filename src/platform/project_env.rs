@@ -1,10 +1,17 @@
 //! conda, the project environment and PyTorch inside it.
 //!
-//! The project environment is what `ttm.toml` names (`environment.kind` and
-//! `.name`), or by default the venv `<workspace>/.venv` if it exists, else the
-//! conda env `torch_metal` among `conda info --json`'s envs. PyTorch is asked
-//! about by that environment's python with `scripts/torch_probe.py`; the
-//! interpreter facts and the torch probe run in parallel.
+//! Which environment is the project's, first match wins:
+//! 1. the one `ttm.toml` names (when setup wrote it or the user edited it);
+//! 2. an activated one: `VIRTUAL_ENV` (a venv), `CONDA_PREFIX` (a conda env, not base);
+//! 3. `<workspace>/.venv` (the venv ttm makes);
+//! 4. `<workspace>/venv` (the book's `python3 -m venv venv`);
+//! 5. the conda env `torch_metal` (the book's `conda create -n torch_metal`);
+//! 6. none exists yet: the conda env `torch_metal` where conda is installed,
+//!    else the venv `<workspace>/.venv` (what setup makes).
+//!
+//! PyTorch is asked about by that environment's python with
+//! `scripts/torch_probe.py`; the interpreter facts and the torch probe run in
+//! parallel. A probe that fails is one line naming the probe, never its text.
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +21,8 @@ use super::probe::{Detected, Failure, Probe};
 use super::python::{query, run_script};
 use super::{Conda, EnvFlavor, ExpectedEnv, ProjectEnv, Torch};
 use crate::cli::EnvKind;
-use crate::manifest::{Manifest, DEFAULT_ENV_NAME};
+use crate::env_vars;
+use crate::manifest::{self, DEFAULT_ENV_NAME};
 use crate::system::{last_json_line, Cmd};
 use crate::workspace::Workspace;
 
@@ -31,13 +39,7 @@ pub struct ProjectFacts {
 pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
     let mut problems = Vec::new();
     let conda = detect_conda(probe).take(&mut problems, &mut Vec::new());
-    let expected = expected_env(probe, ws, conda.is_some(), &mut problems);
-
-    let env = match expected.kind.as_str() {
-        "venv" => venv_env(ws),
-        "conda" => conda.as_ref().and_then(|c| conda_env(c, &expected.name)),
-        _ => None,
-    };
+    let (expected, env) = choose_env(probe, ws, conda.as_ref(), &mut problems);
     let python: Option<PathBuf> = match (&env, expected.kind.as_str()) {
         (Some(e), _) => Some(e.python.clone()),
         (None, "none") => probe.sys.which("python3"),
@@ -67,7 +69,16 @@ pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
                 Ok(t) => torch = Some(t),
                 Err(msg) => problems.push(format!("torch: the probe {msg}")),
             },
-            Some(Err(Failure::Failed(msg))) => problems.push(format!("torch: {msg}")),
+            Some(Err(Failure::Failed(msg))) => {
+                // It ran and died (a crash while importing torch): torch is
+                // broken, and the last line it printed says how.
+                if let Some(last) = exit_tail(&msg) {
+                    torch = Some(Torch::broken(last));
+                } else if msg.contains(" was killed by a signal") {
+                    torch = Some(Torch::broken("importing torch crashed python".into()));
+                }
+                problems.push(format!("torch: {msg}"));
+            }
             Some(Err(_)) => problems.push(format!("torch: {} does not run", python.display())),
             None => {}
         }
@@ -81,49 +92,163 @@ pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
     }
 }
 
-/// The environment `ttm setup` made or would make: the manifest's, else an
-/// existing venv, else conda when conda is installed (setup's default), else a venv.
-fn expected_env(
+/// "`x` exited with status 1: ImportError: …" → "ImportError: …".
+fn exit_tail(msg: &str) -> Option<String> {
+    let (_, rest) = msg.split_once(" exited with status ")?;
+    let (_, tail) = rest.split_once(": ")?;
+    Some(tail.trim().to_owned())
+}
+
+impl Torch {
+    fn broken(error: String) -> Torch {
+        Torch {
+            version: None,
+            error: Some(error),
+            installed: Some(true),
+            numpy: None,
+            mps_built: None,
+            mps_available: None,
+            cuda_built: None,
+            cuda_available: None,
+            cuda_version: None,
+            device_name: None,
+        }
+    }
+}
+
+/// The venv folder in the workspace: `.venv` (ttm's), else `venv` (the
+/// book's) where only that one exists; `.venv` when neither does.
+pub fn workspace_venv(ws: &Workspace) -> PathBuf {
+    let book = ws.root().join("venv");
+    if !venv_python(&ws.venv()).is_file() && venv_python(&book).is_file() {
+        book
+    } else {
+        ws.venv()
+    }
+}
+
+fn chosen(kind: &str, name: &str, reason: String, prefix: Option<PathBuf>) -> ExpectedEnv {
+    ExpectedEnv {
+        kind: kind.to_owned(),
+        name: name.to_owned(),
+        from_manifest: false,
+        reason,
+        prefix,
+    }
+}
+
+/// The project environment, and the env itself where it exists (module docs: the order).
+fn choose_env(
     probe: &Probe,
     ws: &Workspace,
-    conda_present: bool,
+    conda: Option<&Conda>,
     problems: &mut Vec<String>,
-) -> ExpectedEnv {
-    match Manifest::load(probe.sys, &ws.manifest()) {
+) -> (ExpectedEnv, Option<ProjectEnv>) {
+    let sys = probe.sys;
+    match manifest::chosen(sys, ws) {
         Ok(Some(m)) => {
-            return ExpectedEnv {
-                kind: match m.environment.kind {
-                    EnvKind::Conda => "conda",
-                    EnvKind::Venv => "venv",
-                    EnvKind::None => "none",
+            let name = m.environment.name;
+            let mut e = match m.environment.kind {
+                EnvKind::Conda => {
+                    let env = conda.and_then(|c| conda_env(c, &name));
+                    let prefix = env.as_ref().map(|e| e.prefix.clone());
+                    (
+                        chosen("conda", &name, "named in ttm.toml".into(), prefix),
+                        env,
+                    )
                 }
-                .to_owned(),
-                name: m.environment.name,
-                from_manifest: true,
-            }
+                EnvKind::Venv => {
+                    let dir = workspace_venv(ws);
+                    let env = venv_env(&dir);
+                    (
+                        chosen(
+                            "venv",
+                            &folder_name(&dir),
+                            "named in ttm.toml".into(),
+                            Some(dir),
+                        ),
+                        env,
+                    )
+                }
+                EnvKind::None => (
+                    chosen("none", &name, "named in ttm.toml".into(), None),
+                    None,
+                ),
+            };
+            e.0.from_manifest = true;
+            return e;
         }
         Ok(None) => {}
         Err(e) => problems.push(format!("manifest: {e}")),
     }
-    let venv = venv_python(&ws.venv()).is_file() || !conda_present;
-    ExpectedEnv {
-        kind: if venv { "venv" } else { "conda" }.to_owned(),
-        name: if venv { ".venv" } else { DEFAULT_ENV_NAME }.to_owned(),
-        from_manifest: false,
+    if let Some(dir) = sys.var_non_empty(env_vars::VIRTUAL_ENV).map(PathBuf::from) {
+        if let Some(env) = venv_env(&dir) {
+            let why = format!(
+                "activated in this shell ({}={})",
+                env_vars::VIRTUAL_ENV,
+                dir.display()
+            );
+            return (chosen("venv", &env.name, why, Some(dir)), Some(env));
+        }
     }
+    if let (Some(c), Some(prefix)) = (conda, sys.var_non_empty(env_vars::CONDA_PREFIX)) {
+        let prefix = PathBuf::from(prefix);
+        let is_base = c.base_prefix.as_deref() == Some(prefix.as_path());
+        if let (false, Some(name)) = (is_base, prefix.file_name()) {
+            let name = name.to_string_lossy().into_owned();
+            if let Some(env) = conda_env(c, &name).filter(|e| e.prefix == prefix) {
+                let why = format!(
+                    "activated in this shell ({}={})",
+                    env_vars::CONDA_PREFIX,
+                    prefix.display()
+                );
+                return (chosen("conda", &name, why, Some(prefix)), Some(env));
+            }
+        }
+    }
+    for (dir, why) in [
+        (ws.venv(), ".venv in the workspace (the venv ttm makes)"),
+        (
+            ws.root().join("venv"),
+            "the book's venv (python3 -m venv venv), in the workspace",
+        ),
+    ] {
+        if let Some(env) = venv_env(&dir) {
+            return (chosen("venv", &env.name, why.into(), Some(dir)), Some(env));
+        }
+    }
+    if let Some(env) = conda.and_then(|c| conda_env(c, DEFAULT_ENV_NAME)) {
+        let why = format!("the book's conda env (conda create -n {DEFAULT_ENV_NAME})");
+        return (
+            chosen("conda", DEFAULT_ENV_NAME, why, Some(env.prefix.clone())),
+            Some(env),
+        );
+    }
+    if conda.is_some() {
+        let why = "none exists yet; conda is installed, so setup makes the book's conda env".into();
+        (chosen("conda", DEFAULT_ENV_NAME, why, None), None)
+    } else {
+        let why = "none exists yet; setup makes a venv in the workspace".into();
+        (chosen("venv", ".venv", why, Some(ws.venv())), None)
+    }
+}
+
+fn folder_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string())
 }
 
 fn venv_python(prefix: &Path) -> PathBuf {
     prefix.join("bin").join("python")
 }
 
-fn venv_env(ws: &Workspace) -> Option<ProjectEnv> {
-    let prefix = ws.venv();
-    let python = venv_python(&prefix);
+fn venv_env(prefix: &Path) -> Option<ProjectEnv> {
+    let python = venv_python(prefix);
     python.is_file().then(|| ProjectEnv {
         flavor: EnvFlavor::Venv,
-        name: ".venv".to_owned(),
-        prefix,
+        name: folder_name(prefix),
+        prefix: prefix.to_path_buf(),
         python,
         python_version: None,
         python_machine: None,
@@ -218,6 +343,10 @@ struct TorchProbe {
     #[serde(default)]
     error: Option<String>,
     #[serde(default)]
+    installed: Option<bool>,
+    #[serde(default)]
+    numpy: Option<String>,
+    #[serde(default)]
     version: Option<String>,
     #[serde(default)]
     mps_built: Option<bool>,
@@ -245,6 +374,8 @@ pub fn parse_torch_probe(text: &str) -> Result<Torch, String> {
         } else {
             Some(p.error.unwrap_or_else(|| "import torch failed".into()))
         },
+        installed: p.installed,
+        numpy: p.numpy,
         mps_built: p.mps_built,
         mps_available: p.mps_available,
         cuda_built: p.cuda_built,
@@ -300,6 +431,34 @@ mod tests {
         assert!(t.error.unwrap().contains("No module named"));
         assert!(parse_torch_probe("Segmentation fault").is_err());
         assert!(TORCH_PROBE_SCRIPT.starts_with("# ttm:torch-probe"));
+    }
+
+    #[test]
+    fn the_workspace_venv_is_dot_venv_else_the_books() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::at(dir.path());
+        assert_eq!(workspace_venv(&ws), ws.venv(), "neither: the one ttm makes");
+        let make = |d: &str| {
+            std::fs::create_dir_all(dir.path().join(d).join("bin")).unwrap();
+            std::fs::write(dir.path().join(d).join("bin/python"), "").unwrap();
+        };
+        make("venv");
+        assert_eq!(workspace_venv(&ws), dir.path().join("venv"));
+        make(".venv");
+        assert_eq!(workspace_venv(&ws), ws.venv());
+    }
+
+    #[test]
+    fn a_probe_that_died_leaves_its_last_line() {
+        assert_eq!(
+            exit_tail("`/v/bin/python -I -B -c <the torch-probe probe>` exited with status 1: ImportError: dlopen(x): Library not loaded: y").as_deref(),
+            Some("ImportError: dlopen(x): Library not loaded: y")
+        );
+        assert_eq!(exit_tail("`x` timed out after 10s and was stopped"), None);
+        let t =
+            parse_torch_probe(r#"{"ok": false, "installed": true, "error": "ImportError: boom"}"#)
+                .unwrap();
+        assert_eq!(t.installed, Some(true));
     }
 
     proptest! {

@@ -42,9 +42,25 @@ pub fn parse_python_info(text: &str) -> Result<PythonInfo, String> {
         })
 }
 
-/// Run an embedded script with `python -I -B -c`.
+/// Run an embedded script with `python -I -B -c`. A failure names the
+/// probe by its marker (`# ttm:torch-probe`), never with the script's text.
 pub(crate) fn run_script(probe: &Probe, python: &Path, script: &str) -> Result<String, Failure> {
-    probe.text(Cmd::new(python).args(["-I", "-B", "-c", script]))
+    let label = format!(
+        "{} -I -B -c <the {} probe>",
+        python.display(),
+        script_name(script)
+    );
+    probe.text_as(Cmd::new(python).args(["-I", "-B", "-c", script]), &label)
+}
+
+/// "torch-probe" for a script whose first line is `# ttm:torch-probe`.
+pub(crate) fn script_name(script: &str) -> &str {
+    script
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# ttm:"))
+        .map(str::trim)
+        .unwrap_or("embedded")
 }
 
 /// Ask one interpreter about itself.
@@ -107,6 +123,14 @@ mod tests {
     #[test]
     fn the_script_is_marked_for_fixtures() {
         assert!(PYTHON_INFO_SCRIPT.starts_with("# ttm:python-info"));
+        assert_eq!(script_name(PYTHON_INFO_SCRIPT), "python-info");
+        // It must run on Pythons whose sys.version carries a vendor tag.
+        let code: String = PYTHON_INFO_SCRIPT
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .collect();
+        assert!(!code.contains("python_version()") && !code.contains("sys.version,"));
+        assert!(code.contains("sys.version_info"));
     }
 
     proptest! {

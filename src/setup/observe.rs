@@ -78,7 +78,7 @@ pub fn observe(sys: &System, facts: &Facts, opts: &Options) -> Result<Seen> {
         state: State::load(sys, &ws)?,
         python3,
         python_versioned,
-        venv_python_exists: ws.venv().join("bin/python").exists(),
+        venv_python_exists: opts.venv.join("bin/python").exists(),
         git_on_path: sys.which("git").is_some(),
         brew_in_prefix: facts.os == Os::Macos
             && Path::new(if facts.apple_silicon {
@@ -93,7 +93,7 @@ pub fn observe(sys: &System, facts: &Facts, opts: &Options) -> Result<Seen> {
         chapters,
         lock_exists: ws.lock().is_file(),
         zprofile: text(&opts.home.join(".zprofile"))?,
-        venv_activate: text(&ws.venv().join("bin/activate"))?,
+        venv_activate: text(&opts.venv.join("bin/activate"))?,
         conda_env_state,
     })
 }

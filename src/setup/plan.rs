@@ -11,10 +11,13 @@ use serde::Serialize;
 
 use super::requirements::{minor_version, render_requirements};
 use super::state::{fingerprint, State};
+use super::verdicts::{fails, reconcile};
+use crate::checks::CheckResult;
 use crate::cli::EnvKind;
+use crate::compat::{self, TorchSet};
 use crate::env_vars;
 use crate::manifest::{self, Chapter, Environment, Manifest, Packages};
-use crate::platform::{Facts, Os};
+use crate::platform::{EnvFlavor, Facts, Os};
 use crate::system::{shell_quote, Cmd};
 use crate::workspace::{Workspace, FOLDERS};
 
@@ -34,6 +37,8 @@ pub struct Options {
     pub home: PathBuf,
     pub env: EnvKind,
     pub env_name: String,
+    /// The venv's folder (`--env venv`): the one found, else `<workspace>/.venv`.
+    pub venv: PathBuf,
     /// The Python version asked for; None: the first python3 on PATH (venv,
     /// none) or the book's 3.10 (conda).
     pub python: Option<String>,
@@ -44,6 +49,8 @@ pub struct Options {
     pub locked: Option<Locked>,
     /// --yes: Homebrew's installer runs with NONINTERACTIVE=1.
     pub assume_yes: bool,
+    /// `--reinstall`: force-reinstall torch, torchvision and torchaudio.
+    pub reinstall: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -326,13 +333,18 @@ pub struct Step {
     pub confirm: Option<String>,
     /// The command that fixes it by hand when it fails.
     pub fix: String,
+    /// The doctor's checks this step answers: a failing one makes it run.
+    pub checks: Vec<&'static str>,
 }
 
-/// Something that stops setup before it starts (Rosetta, Intel Homebrew on Apple Silicon).
+/// Something that stops setup before it starts: a check doctor fails that no
+/// step repairs (a Rosetta terminal, a macOS too old for MPS, a full disk).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Blocker {
     pub message: String,
     pub fix: String,
+    /// The doctor's check that fails, when it is one.
+    pub check: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -345,6 +357,8 @@ pub struct Plan {
     pub packages: Vec<String>,
     /// What the torch check will find, from the facts ("NVIDIA H100 (CUDA)").
     pub gpu: Option<String>,
+    /// The torch version pinned for this Mac (compat's table); None: the newest (Linux).
+    pub torch: Option<String>,
     pub blockers: Vec<Blocker>,
     pub steps: Vec<Step>,
     /// Files of the user's kept, and the like.
@@ -373,6 +387,7 @@ fn step(id: StepId, title: &str, satisfied: bool, actions: Vec<Action>) -> Step 
         fingerprint: String::new(),
         confirm: None,
         fix: "ttm setup (it resumes at this step)".to_owned(),
+        checks: Vec::new(),
     }
 }
 
@@ -383,8 +398,9 @@ pub fn has_block(text: Option<&str>, line: &str) -> bool {
     })
 }
 
-/// The plan: every step in order, satisfied or not.
-pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
+/// The plan: every step in order, satisfied or not, from the machine's
+/// facts and the doctor's verdicts over them (`checks::run_all(facts)`).
+pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen: &Seen) -> Plan {
     let ws = Workspace::at(&opts.workspace);
     let macos = facts.os == Os::Macos;
     let mut blockers = Vec::new();
@@ -392,35 +408,37 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
     let mut steps = Vec::new();
 
     // Homebrew's place: what brew says, else where its installer puts it.
-    let brew_prefix = facts
-        .homebrew
-        .as_ref()
+    // On Apple Silicon an Intel Homebrew (/usr/local) is never used: the
+    // native one goes to /opt/homebrew beside it.
+    let native_prefix = PathBuf::from(if facts.apple_silicon {
+        "/opt/homebrew"
+    } else {
+        "/usr/local"
+    });
+    let intel_brew =
+        macos && facts.apple_silicon && facts.homebrew.is_some() && fails(verdicts, "homebrew");
+    let usable_brew = facts.homebrew.as_ref().filter(|_| !intel_brew);
+    let brew_prefix = usable_brew
         .map(|b| b.prefix.clone())
-        .unwrap_or_else(|| {
-            PathBuf::from(if facts.apple_silicon {
-                "/opt/homebrew"
-            } else {
-                "/usr/local"
-            })
-        });
-    let brew = facts
-        .homebrew
-        .as_ref()
+        .unwrap_or_else(|| native_prefix.clone());
+    let brew = usable_brew
         .map(|b| b.path.clone())
         .unwrap_or_else(|| brew_prefix.join("bin/brew"));
 
-    if macos && facts.rosetta == Some(true) {
-        blockers.push(Blocker {
-            message: "this terminal runs under Rosetta (x86_64 on Apple Silicon): Homebrew would go to /usr/local and PyTorch could not use the GPU".into(),
-            fix: "quit the terminal, turn off \"Open using Rosetta\" in its Get Info window, reopen it and run ttm setup again".into(),
-        });
-    }
+    // The PyTorch set for this Mac (compat's table); elsewhere the newest.
+    let torch_set = macos
+        .then(|| {
+            let mm = facts.os_version.as_deref().and_then(compat::major_minor);
+            compat::for_mac(facts.apple_silicon, mm)
+        })
+        .flatten();
 
     // The Python a venv (or `none`) is made from.
     let (base_python, base_version, base_missing) =
-        choose_base_python(facts, opts, seen, &brew_prefix);
+        choose_base_python(facts, opts, seen, &brew_prefix, torch_set);
     let needs_base = opts.env != EnvKind::Conda;
-    let python_missing = needs_base && base_missing;
+    // On a Mac a failing Python is replaced whatever the environment: the book installs its own.
+    let python_missing = base_missing && (needs_base || (macos && fails(verdicts, "python")));
     let git_missing =
         facts.git.is_none() && !seen.git_on_path && !(macos && facts.xcode_clt.is_none());
 
@@ -443,14 +461,24 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
             ],
         );
         s.fix = "xcode-select --install, finish the installer, then ttm setup".into();
+        s.checks = vec!["xcode-clt"];
+        if facts.is_xcrun_stub("git") || facts.xcode_clt.is_none() {
+            // git comes with the tools (Apple's /usr/bin/git works once they exist).
+            s.checks.push("git");
+        }
         if let Some(p) = &facts.xcode_clt {
             s.note = Some(format!("installed at {}", p.display()));
         }
         steps.push(s);
 
-        let have_brew = facts.homebrew.is_some() || seen.brew_in_prefix;
+        let have_brew = usable_brew.is_some() || seen.brew_in_prefix;
         let script = ws.state_dir().join("homebrew-install.sh");
         let mut install = PlannedCmd::new("/bin/bash", &[&script.display().to_string()]);
+        if intel_brew {
+            // Its installer picks the prefix from `uname -m`: run it as arm64.
+            install = PlannedCmd::new("/usr/bin/arch", &["-arm64", "/bin/bash"])
+                .arg(script.display().to_string());
+        }
         if opts.assume_yes {
             install = install.env("NONINTERACTIVE", "1");
         } else {
@@ -473,14 +501,19 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
                 },
             ],
         );
-        s.note = Some(match &facts.homebrew {
-            Some(b) => format!(
+        s.note = Some(match (&facts.homebrew, intel_brew) {
+            (Some(b), true) => format!(
+                "the Intel Homebrew in {} stays as it is and is not used; the native one goes to /opt/homebrew",
+                b.prefix.display()
+            ),
+            (Some(b), false) => format!(
                 "{} at {}",
                 b.version.as_deref().unwrap_or("installed"),
                 b.prefix.display()
             ),
-            None => format!("the official install script, {HOMEBREW_INSTALL_URL}"),
+            (None, _) => format!("the official install script, {HOMEBREW_INSTALL_URL}"),
         });
+        s.checks = vec!["homebrew"];
         s.confirm = Some(format!(
             "Install Homebrew with its official script from {HOMEBREW_INSTALL_URL}?"
         ));
@@ -514,12 +547,6 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         if git_missing {
             formulae.push("git".into());
         }
-        if !formulae.is_empty() && facts.apple_silicon && brew_prefix == Path::new("/usr/local") {
-            blockers.push(Blocker {
-                message: "Homebrew here is the Intel one (/usr/local): what it installs runs under Rosetta, without the GPU".into(),
-                fix: "brew bundle dump; install Homebrew again from a native terminal (it goes to /opt/homebrew); brew bundle".into(),
-            });
-        }
         let mut cmd = PlannedCmd::new(&brew, &["install"]);
         cmd.args.extend(formulae.iter().cloned());
         let mut s = step(
@@ -537,6 +564,7 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
             format!("missing: {}", formulae.join(", "))
         });
         s.fix = format!("brew install {}", formulae.join(" "));
+        s.checks = vec!["python", "git"];
         steps.push(s);
     } else {
         let mut apt: Vec<String> = Vec::new();
@@ -576,6 +604,7 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
             format!("missing: {}", missing.join(", "))
         });
         s.fix = fix;
+        s.checks = vec!["python", "git"];
         steps.push(s);
     }
 
@@ -594,6 +623,7 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         vec![Action::MakeDirs { dirs: missing }],
     );
     s.note = Some(opts.workspace.display().to_string());
+    s.checks = vec!["workspace"];
     s.fix = format!(
         "mkdir -p {}",
         shell_quote(&opts.workspace.display().to_string())
@@ -607,7 +637,7 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         .unwrap_or_else(|| manifest::DEFAULT_PYTHON.to_owned());
     let (env_python, env_line, env_fp, python_recorded) = match opts.env {
         EnvKind::Venv => {
-            let venv = ws.venv();
+            let venv = opts.venv.clone();
             let py = EnvPython {
                 program: venv.join("bin/python"),
                 pre_args: vec![],
@@ -621,11 +651,23 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
                 &venv.display().to_string(),
                 &minor_version(&version),
             ]);
-            let cmd = PlannedCmd::new(&base_python, &["-m", "venv", "--prompt", &opts.env_name])
+            // The doctor's verdict on this very venv: a good one found (the
+            // book's) is used as it is; a broken or x86_64 one is made again.
+            let this_env = facts.env.as_ref().is_some_and(|e| e.prefix == venv);
+            let env_ok = this_env && !fails(verdicts, "env");
+            let env_bad = this_env && fails(verdicts, "env");
+            let mut cmd = PlannedCmd::new(&base_python, &["-m", "venv"]);
+            if env_bad {
+                cmd = cmd.arg("--clear");
+            }
+            let cmd = cmd
+                .arg("--prompt")
+                .arg(opts.env_name.clone())
                 .arg(venv.display().to_string())
                 .timeout(Duration::from_secs(600));
-            let done =
-                seen.venv_python_exists && seen.state.done(StepId::Environment.as_str(), &fp);
+            let done = seen.venv_python_exists
+                && !env_bad
+                && (env_ok || seen.state.done(StepId::Environment.as_str(), &fp));
             let mut s = step(
                 StepId::Environment,
                 "Python environment (venv)",
@@ -636,11 +678,22 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
                 }],
             );
             s.fingerprint = fp.clone();
-            s.note = Some(format!(
-                "{} (Python {})",
-                venv.display(),
-                minor_version(&version)
-            ));
+            s.checks = vec!["env"];
+            s.note = Some(match facts.env.as_ref().filter(|_| env_ok) {
+                Some(e) => format!(
+                    "{} exists (Python {}), {}",
+                    venv.display(),
+                    e.python_version.as_deref().unwrap_or("?"),
+                    env_reason(facts)
+                ),
+                None if env_bad => format!(
+                    "{} is made again from {} (doctor: {})",
+                    venv.display(),
+                    base_python.display(),
+                    summary(verdicts, "env")
+                ),
+                None => format!("{} (Python {})", venv.display(), minor_version(&version)),
+            });
             s.fix = if macos {
                 format!("{} -m venv {}", base_python.display(), venv.display())
             } else {
@@ -666,9 +719,17 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
             let existing = conda.and_then(|c| {
                 c.envs
                     .iter()
+                    .filter(|p| Some(p.as_path()) != c.base_prefix.as_deref())
                     .find(|p| p.file_name().is_some_and(|n| n == opts.env_name.as_str()))
                     .cloned()
             });
+            // The doctor's verdict on this env: x86_64, or a python that
+            // does not run, and it is removed and made again.
+            let env_bad = existing.is_some()
+                && facts.env.as_ref().is_some_and(|e| {
+                    e.flavor == EnvFlavor::Conda && Some(&e.prefix) == existing.as_ref()
+                })
+                && fails(verdicts, "env");
             let prefix = existing.clone().or_else(|| {
                 conda
                     .and_then(|c| c.base_prefix.as_ref())
@@ -694,25 +755,67 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
                 .timeout(HOUR);
             let wrong_platform =
                 facts.apple_silicon && conda.and_then(|c| c.platform.as_deref()) == Some("osx-64");
+            let mut actions = Vec::new();
+            if env_bad {
+                actions.push(Action::Run {
+                    cmd: PlannedCmd::new(
+                        &conda_bin,
+                        &["env", "remove", "-n", &opts.env_name, "-y"],
+                    )
+                    .timeout(Duration::from_secs(600)),
+                    may_fail: false,
+                });
+            }
             if wrong_platform {
                 cmd = cmd.env("CONDA_SUBDIR", "osx-arm64");
-                notes.push("conda is the Intel (osx-64) one: the environment is created with CONDA_SUBDIR=osx-arm64 so PyTorch can use the GPU".into());
+                notes.push("conda is the Intel (osx-64) one: the environment is created with CONDA_SUBDIR=osx-arm64 (and keeps it) so PyTorch can use the GPU".into());
+            }
+            actions.push(Action::Run {
+                cmd,
+                may_fail: false,
+            });
+            if wrong_platform {
+                let var = "CONDA_SUBDIR=osx-arm64";
+                actions.push(Action::Run {
+                    cmd: PlannedCmd::new(
+                        &conda_bin,
+                        &["env", "config", "vars", "set", var, "-n", &opts.env_name],
+                    )
+                    .timeout(Duration::from_secs(300)),
+                    may_fail: false,
+                });
             }
             let fp = fingerprint(&["conda", &opts.env_name, &minor_version(&conda_python)]);
             let mut s = step(
                 StepId::Environment,
                 "Python environment (conda)",
-                existing.is_some(),
-                vec![Action::Run {
-                    cmd,
-                    may_fail: false,
-                }],
+                existing.is_some() && !env_bad,
+                actions,
             );
             s.fingerprint = fp.clone();
+            s.checks = vec!["env", "conda"];
             s.note = Some(match &existing {
-                Some(p) => format!("{} exists at {}", opts.env_name, p.display()),
+                Some(p) if env_bad => format!(
+                    "{} at {} is removed and made again (doctor: {})",
+                    opts.env_name,
+                    p.display(),
+                    summary(verdicts, "env")
+                ),
+                Some(p) => format!(
+                    "{} exists at {}, {}",
+                    opts.env_name,
+                    p.display(),
+                    env_reason(facts)
+                ),
                 None => format!("{} with Python {conda_python}", opts.env_name),
             });
+            if env_bad {
+                s.confirm = Some(format!(
+                    "Remove the conda environment {} ({}) and make it again?",
+                    opts.env_name,
+                    summary(verdicts, "env")
+                ));
+            }
             s.fix = format!("conda create -n {} python={conda_python}", opts.env_name);
             steps.push(s);
             let line = format!(
@@ -751,8 +854,24 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         }
     };
 
-    // requirements.txt
-    let rendered = render_requirements(&opts.extra, opts.notebook).unwrap_or_default();
+    // requirements.txt, with this Mac's PyTorch set pinned (compat's table).
+    let torch_packages: Vec<String> = match torch_set {
+        Some(set) => set.pins(),
+        None => manifest::BASE_PACKAGES
+            .iter()
+            .map(|p| p.to_string())
+            .collect(),
+    };
+    if let Some(set) = torch_set {
+        let macos = facts.os_version.as_deref().unwrap_or("?");
+        notes.push(if facts.apple_silicon {
+            format!("PyTorch: {set}, the newest whose MPS works on macOS {macos} (MPS needs macOS {} for it)", compat::show(set.mps_macos))
+        } else {
+            format!("PyTorch: {set}, the last release for Intel Macs (Python {})", set.python_range())
+        });
+    }
+    let rendered =
+        render_requirements(&torch_packages, &opts.extra, opts.notebook).unwrap_or_default();
     let req_path = ws.requirements();
     let req_record = super::state::written_record(&ws, &req_path);
     let kept = seen.requirements.user_changed()
@@ -792,6 +911,8 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
     );
     s.note = Some(if kept {
         "yours, kept".into()
+    } else if torch_set.is_some() {
+        "from ttm's template, PyTorch pinned for this Mac".into()
     } else {
         "from ttm's template".into()
     });
@@ -803,6 +924,34 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         None => (req_path.clone(), installed_req),
     };
     let pip_fp = fingerprint(&[env_fp.as_bytes(), &install_bytes[..]]);
+    // A torch that does not import (or one doctor fails) is not "already
+    // satisfied" for pip: only a forced reinstall repairs it.
+    let torch_installed = facts
+        .torch
+        .as_ref()
+        .is_some_and(|t| t.version.is_some() || facts.torch_broken());
+    // A new environment gets a fresh torch anyway.
+    let env_kept = steps
+        .iter()
+        .any(|s| s.id == StepId::Environment && s.satisfied);
+    let reinstall = opts.reinstall || (env_kept && torch_installed && fails(verdicts, "torch"));
+    let mut actions = Vec::new();
+    if reinstall {
+        let mut force = env_python
+            .cmd(&["-m", "pip", "install", "--force-reinstall", "--no-deps"])
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .timeout(2 * HOUR);
+        for p in torch_packages.iter().filter(|p| !p.starts_with("numpy")) {
+            force = force.arg(p.clone());
+        }
+        if env_python.user_site {
+            force = force.arg("--user");
+        }
+        actions.push(Action::Run {
+            cmd: force,
+            may_fail: false,
+        });
+    }
     let mut pip = env_python
         .cmd(&["-m", "pip", "install", "-r"])
         .arg(install_from.display().to_string())
@@ -818,14 +967,30 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         } else {
             "Install the packages (pip)"
         },
-        seen.state.done(StepId::PipInstall.as_str(), &pip_fp),
-        vec![Action::Run {
-            cmd: pip,
-            may_fail: false,
-        }],
+        seen.state.done(StepId::PipInstall.as_str(), &pip_fp) && !reinstall,
+        {
+            actions.push(Action::Run {
+                cmd: pip,
+                may_fail: false,
+            });
+            actions
+        },
     );
     s.fingerprint = pip_fp.clone();
-    s.note = Some(format!("from {}", install_from.display()));
+    s.checks = vec!["torch"];
+    s.note = Some(if reinstall {
+        format!(
+            "from {}; torch, torchvision and torchaudio are reinstalled first ({})",
+            install_from.display(),
+            if opts.reinstall {
+                "--reinstall"
+            } else {
+                "doctor's torch check fails"
+            }
+        )
+    } else {
+        format!("from {}", install_from.display())
+    });
     s.fix = "check the network and the log, then ttm setup (it resumes here)".into();
     steps.push(s);
 
@@ -861,7 +1026,7 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
                 format!("conda env config vars set {var}=1 -n {}", opts.env_name),
             ),
             EnvKind::Venv => {
-                let activate = ws.venv().join("bin/activate");
+                let activate = opts.venv.join("bin/activate");
                 (
                     has_block(seen.venv_activate.as_deref(), &export),
                     Action::AppendBlock {
@@ -902,6 +1067,7 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
     );
     s.fingerprint = check_fp;
     s.fix = "ttm doctor".into();
+    s.checks = vec!["torch"];
     steps.push(s);
 
     if opts.selftest {
@@ -983,6 +1149,8 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
     });
     steps.push(s);
 
+    reconcile(verdicts, &mut steps, &mut blockers);
+
     // A step redone invalidates what was built on it: a venv made anew is
     // empty, so pip, the check and the lock run again whatever the record says.
     for (cause, effects) in [
@@ -1002,10 +1170,7 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         }
     }
 
-    let mut packages: Vec<String> = manifest::BASE_PACKAGES
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
+    let mut packages: Vec<String> = torch_packages.clone();
     if opts.notebook {
         packages.extend(["jupyterlab".to_owned(), "ipykernel".to_owned()]);
     }
@@ -1025,6 +1190,7 @@ pub fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
         python: Some(python_recorded),
         packages,
         gpu: describe_gpu(facts),
+        torch: torch_set.map(|s| s.torch.to_owned()),
         blockers,
         steps,
         notes,
@@ -1039,12 +1205,18 @@ fn choose_base_python(
     opts: &Options,
     seen: &Seen,
     brew_prefix: &Path,
+    torch_set: Option<TorchSet>,
 ) -> (PathBuf, Option<String>, bool) {
     let macos = facts.os == Os::Macos;
-    // On a Mac, Apple's stub and an x86_64 Python on Apple Silicon do not count.
+    // On a Mac, Apple's stub, an x86_64 Python on Apple Silicon and a Python
+    // without wheels of this Mac's torch do not count.
     let usable = |p: &FoundPython| -> bool {
         if !macos {
             return true;
+        }
+        let minor = compat::major_minor(&p.version).map(|(_, m)| m);
+        if torch_set.zip(minor).is_some_and(|(s, m)| !s.has_python(m)) {
+            return false;
         }
         match &facts.python {
             Some(fp) if fp.path == p.path => {
@@ -1088,8 +1260,24 @@ fn choose_base_python(
     }
 }
 
+/// The doctor's summary of check `id`.
+fn summary(verdicts: &[CheckResult], id: &str) -> String {
+    super::verdicts::verdict(verdicts, id)
+        .map(|r| r.summary.clone())
+        .unwrap_or_default()
+}
+
+/// "chosen: the book's venv …" for a step's note.
+fn env_reason(facts: &Facts) -> String {
+    facts
+        .env_expected
+        .as_ref()
+        .map(|e| format!("chosen: {}", e.reason))
+        .unwrap_or_default()
+}
+
 fn describe_gpu(facts: &Facts) -> Option<String> {
-    let g = facts.gpus.first()?;
+    let g = facts.torch_gpu()?;
     let api = if facts.os == Os::Macos {
         "Metal (MPS)"
     } else if g.vendor.to_lowercase().contains("nvidia") {

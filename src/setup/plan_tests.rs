@@ -9,6 +9,11 @@ use super::state::fingerprint;
 use crate::cli::EnvKind;
 use crate::platform::*;
 
+/// The plan over the doctor's own verdicts on these facts.
+fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
+    super::plan::plan_setup(facts, &crate::checks::run_all(facts), opts, seen)
+}
+
 fn facts(os: Os) -> Facts {
     Facts {
         os,
@@ -46,12 +51,14 @@ fn opts() -> Options {
         home: "/h".into(),
         env: EnvKind::Venv,
         env_name: "torch_metal".into(),
+        venv: "/h/ws/.venv".into(),
         python: None,
         extra: vec![],
         notebook: true,
         selftest: true,
         locked: None,
         assume_yes: true,
+        reinstall: false,
     }
 }
 
@@ -209,7 +216,15 @@ fn a_ready_mac_with_conda_uses_conda_and_sets_the_fallback_there() {
 
     // Once the env exists with the variable set, those steps are satisfied.
     let env = PathBuf::from("/opt/homebrew/Caskroom/miniforge/base/envs/torch_metal");
-    f.conda.as_mut().unwrap().envs = vec![env];
+    f.conda.as_mut().unwrap().envs = vec![env.clone()];
+    f.env = Some(ProjectEnv {
+        flavor: EnvFlavor::Conda,
+        name: "torch_metal".into(),
+        python: env.join("bin/python"),
+        prefix: env,
+        python_version: Some("3.10.16".into()),
+        python_machine: Some("arm64".into()),
+    });
     let seen = Seen {
         conda_env_state: Some("{\"env_vars\": {\"PYTORCH_ENABLE_MPS_FALLBACK\": \"1\"}}".into()),
         ..seen
@@ -253,11 +268,12 @@ fn intel_conda_on_apple_silicon_is_asked_for_arm64_packages() {
 }
 
 #[test]
-fn rosetta_and_intel_homebrew_block_the_plan() {
+fn rosetta_blocks_and_intel_homebrew_gets_a_native_one_beside_it() {
     let mut f = facts(Os::Macos);
     f.rosetta = Some(true);
     let plan = plan_setup(&f, &opts(), &fresh_seen());
     assert!(plan.blockers[0].message.contains("Rosetta"));
+    assert_eq!(plan.blockers[0].check, Some("rosetta"));
 
     let mut f = ready_mac();
     f.homebrew = Some(Homebrew {
@@ -267,12 +283,16 @@ fn rosetta_and_intel_homebrew_block_the_plan() {
     });
     f.python = None;
     let plan = plan_setup(&f, &opts(), &fresh_seen());
-    assert!(
-        plan.blockers
-            .iter()
-            .any(|b| b.message.contains("Intel one")),
-        "{:?}",
-        plan.blockers
+    assert!(plan.blockers.is_empty(), "{:?}", plan.blockers);
+    let brew = plan.step(StepId::Homebrew).unwrap();
+    assert!(!brew.satisfied && brew.checks.contains(&"homebrew"));
+    assert_eq!(
+        lines(&plan, StepId::Homebrew)[1],
+        "$ NONINTERACTIVE=1 /usr/bin/arch -arm64 /bin/bash /h/ws/.ttm/homebrew-install.sh"
+    );
+    assert_eq!(
+        lines(&plan, StepId::BrewPackages),
+        ["$ /opt/homebrew/bin/brew install python@3.12"]
     );
 }
 
@@ -339,7 +359,39 @@ fn a_version_asked_for_prefers_python3_when_it_matches_else_python3_x() {
 
 #[test]
 fn finished_steps_stay_finished_until_their_inputs_change() {
-    let f = facts(Os::Linux);
+    // What the doctor sees once a run has finished: nothing it fails.
+    let mut f = facts(Os::Linux);
+    f.python = Some(Python {
+        path: "/usr/bin/python3".into(),
+        version: "3.11.2".into(),
+        machine: "x86_64".into(),
+        apple_stub: false,
+        in_env: false,
+    });
+    f.git = Some(Tool {
+        path: "/usr/bin/git".into(),
+        version: None,
+    });
+    f.env = Some(ProjectEnv {
+        flavor: EnvFlavor::Venv,
+        name: ".venv".into(),
+        prefix: "/h/ws/.venv".into(),
+        python: "/h/ws/.venv/bin/python".into(),
+        python_version: Some("3.11.2".into()),
+        python_machine: Some("x86_64".into()),
+    });
+    f.torch = Some(Torch {
+        version: Some("2.9.1".into()),
+        error: None,
+        installed: Some(true),
+        numpy: None,
+        mps_built: Some(false),
+        mps_available: Some(false),
+        cuda_built: Some(false),
+        cuda_available: Some(false),
+        cuda_version: None,
+        device_name: None,
+    });
     let base = Seen {
         python3: Some(FoundPython {
             path: "/usr/bin/python3".into(),
@@ -358,7 +410,11 @@ fn finished_steps_stay_finished_until_their_inputs_change() {
             .steps
             .insert(s.id.as_str().into(), s.fingerprint.clone());
     }
-    let rendered = render_requirements(&[], true).unwrap();
+    let names: Vec<String> = crate::manifest::BASE_PACKAGES
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    let rendered = render_requirements(&names, &[], true).unwrap();
     seen.requirements = SeenFile {
         current: Some(rendered.clone().into_bytes()),
         record: Some(rendered.into_bytes()),

@@ -13,9 +13,12 @@ use crate::error::{Error, Result};
 
 const TEMPLATE: &str = include_str!("../../templates/requirements.txt.tera");
 
-/// Render `requirements.txt` (Tera, autoescape off).
-pub fn render_requirements(extra: &[String], notebook: bool) -> Result<String> {
+/// Render `requirements.txt` (Tera, autoescape off). `torch`: the PyTorch
+/// lines, pinned for a Mac (`torch==2.2.2`, …, `numpy<2`) or bare names.
+pub fn render_requirements(torch: &[String], extra: &[String], notebook: bool) -> Result<String> {
     let mut context = tera::Context::new();
+    context.insert("torch", torch);
+    context.insert("torch_pinned", &torch.iter().any(|l| l.contains("==")));
     context.insert("extra", extra);
     context.insert("notebook", &notebook);
     let mut text = tera::Tera::one_off(TEMPLATE, &context, false)
@@ -266,13 +269,22 @@ mod tests {
 
     #[test]
     fn template_renders_the_choices() {
-        let plain = render_requirements(&[], false).unwrap();
+        let names: Vec<String> = crate::manifest::BASE_PACKAGES
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        let plain = render_requirements(&names, &[], false).unwrap();
         assert!(
             plain.contains("\ntorch\ntorchvision\ntorchaudio\n"),
             "{plain}"
         );
         assert!(!plain.contains("jupyterlab"));
-        let full = render_requirements(&["pandas>=2".to_owned()], true).unwrap();
+        let full = render_requirements(&names, &["pandas>=2".to_owned()], true).unwrap();
+        let intel = render_requirements(&crate::compat::INTEL_MAC.pins(), &[], false).unwrap();
+        assert!(
+            intel.contains("\ntorch==2.2.2\n") && intel.contains("\nnumpy<2\n"),
+            "{intel}"
+        );
         assert!(full.contains("jupyterlab\nipykernel\n"), "{full}");
         assert!(full.ends_with("pandas>=2\n"), "{full}");
         assert!(!full.contains("&gt;"), "autoescape must be off: {full}");

@@ -24,7 +24,7 @@ const IDS: [&str; 14] = [
     "disk",
 ];
 
-fn snapshot(ctx: &TestContext, name: &str, text: &str) {
+pub fn snapshot(ctx: &TestContext, name: &str, text: &str) {
     // The harness's version filter would also hit "clang-1500.1.0.2.5" in a
     // recorded collect_env; here only "ttm <version>" is the version.
     let mut filters: Vec<(String, String)> = ctx
@@ -47,7 +47,7 @@ fn snapshot(ctx: &TestContext, name: &str, text: &str) {
 
 /// Parse `doctor --json` and check the contract: schema, all 14 ids in order,
 /// known statuses, `ready` agreeing with the exit code.
-fn check_contract(code: i32, out: &str) -> serde_json::Value {
+pub fn check_contract(code: i32, out: &str) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"));
     assert_eq!(v["schema"], 1);
     let checks = v["checks"].as_array().expect("checks");
@@ -72,26 +72,22 @@ fn check_contract(code: i32, out: &str) -> serde_json::Value {
     v
 }
 
-fn status<'a>(v: &'a serde_json::Value, id: &str) -> &'a str {
+/// One check of `doctor --json`, by id.
+pub fn check<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     v["checks"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["id"] == id)
-        .unwrap()["status"]
-        .as_str()
-        .unwrap()
+        .unwrap_or_else(|| panic!("no check {id}"))
 }
 
-fn summary<'a>(v: &'a serde_json::Value, id: &str) -> &'a str {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap()["summary"]
-        .as_str()
-        .unwrap()
+pub fn status<'a>(v: &'a serde_json::Value, id: &str) -> &'a str {
+    check(v, id)["status"].as_str().unwrap()
+}
+
+pub fn summary<'a>(v: &'a serde_json::Value, id: &str) -> &'a str {
+    check(v, id)["summary"].as_str().unwrap()
 }
 
 fn make_workspace(ctx: &TestContext) {
@@ -100,13 +96,14 @@ fn make_workspace(ctx: &TestContext) {
     }
 }
 
-/// The intel-mac profile's venv lives in the workspace: a wrapper that runs the fixture's python.
-fn intel_mac() -> TestContext {
-    let ctx = TestContext::fixture("intel-mac").isolated();
+/// A profile whose venv lives in the workspace: a wrapper at
+/// `<workspace>/<folder>/bin/python` that runs the fixture's `venv/bin/python`.
+fn with_workspace_venv(name: &str, folder: &str) -> TestContext {
+    let ctx = TestContext::fixture(name).isolated();
     make_workspace(&ctx);
-    let bin = ctx.workspace().join(".venv").join("bin");
+    let bin = ctx.workspace().join(folder).join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    let target = fixtures_dir().join("intel-mac/venv/bin/python");
+    let target = fixtures_dir().join(name).join("venv/bin/python");
     write_executable(
         &bin.join("python"),
         &format!("#!/bin/sh\nexec '{}' \"$@\"\n", target.display()),
@@ -114,10 +111,16 @@ fn intel_mac() -> TestContext {
     ctx
 }
 
-fn profile(name: &str) -> TestContext {
+fn intel_mac() -> TestContext {
+    with_workspace_venv("intel-mac", ".venv")
+}
+
+/// A fixture machine as the tests present it (with its workspace venv, if any).
+pub fn profile(name: &str) -> TestContext {
     match name {
-        "intel-mac" => intel_mac(),
-        "apple-silicon-ready" => {
+        "intel-mac" | "macos-13" | "broken-torch" => with_workspace_venv(name, ".venv"),
+        "apple-silicon-book-venv" => with_workspace_venv(name, "venv"),
+        "apple-silicon-ready" | "apple-silicon-conda-forge" => {
             let ctx = TestContext::fixture(name).isolated();
             make_workspace(&ctx);
             ctx
@@ -126,12 +129,18 @@ fn profile(name: &str) -> TestContext {
     }
 }
 
-const PROFILES: [(&str, i32); 5] = [
+/// Every fixture machine, and doctor's exit code on it.
+pub const PROFILES: [(&str, i32); 10] = [
     ("apple-silicon-ready", 0),
     ("fresh-mac", 1),
     ("apple-silicon-rosetta", 1),
     ("intel-mac", 0),
     ("ubuntu-nvidia", 0),
+    ("apple-silicon-intel-parts", 1),
+    ("apple-silicon-conda-forge", 0),
+    ("apple-silicon-book-venv", 0),
+    ("macos-13", 1),
+    ("broken-torch", 1),
 ];
 
 #[test]
@@ -405,12 +414,7 @@ fn the_manifest_names_the_environment() {
     let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
     let v = check_contract(code, &out);
     assert_eq!(status(&v, "env"), "ok");
-    let env = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "env")
-        .unwrap();
+    let env = check(&v, "env");
     assert!(
         env["detail"].as_str().unwrap().contains("manifest:"),
         "{env}"

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod agree;
 mod bench;
 mod doctor;
 mod fleet;

@@ -388,7 +388,18 @@ fn recording_context() -> (TestContext, PathBuf) {
     write_executable(
         &shims.join("venv-python"),
         r##"#!/bin/sh
-case "$*" in *"# ttm:"*) exit 2 ;; esac  # the doctor's probes: no torch here
+# The doctor's probes: a Linux venv python, with torch once pip installed it.
+case "$*" in
+  *"# ttm:python-info"*)
+    echo '{"ok": true, "version": "3.11.9", "machine": "x86_64", "prefix": "/v", "base_prefix": "/usr", "conda": false}'; exit 0 ;;
+  *"# ttm:torch-probe"*)
+    if [ -f "$TTM_TEST_LOG.installed" ]; then
+      echo '{"ok": true, "installed": true, "version": "2.99.0", "mps_built": false, "mps_available": false, "cuda_built": false, "cuda_available": false, "cuda_version": null}'
+    else
+      echo '{"ok": false, "installed": false, "error": "ModuleNotFoundError: No module named '"'torch'"'"}'
+    fi
+    exit 0 ;;
+esac
 echo "venv-python $1 $2 $3" >> "$TTM_TEST_LOG"
 case "$1 $2 $3" in
   "-m pip install")
@@ -398,6 +409,7 @@ case "$1 $2 $3" in
       echo "ERROR: Could not install packages due to an OSError: network is down" >&2
       exit 1
     fi
+    touch "$TTM_TEST_LOG.installed"
     echo "Successfully installed torch-2.99.0"; exit 0 ;;
   "-m pip freeze") echo "torch==2.99.0"; exit 0 ;;
   "-I -B -c") echo '{"ok": true, "torch": "2.99.0", "device": "cpu", "weight": 2.9, "bias": 2.1, "first_loss": 9.0, "final_loss": 0.01}'; exit 0 ;;
@@ -430,6 +442,11 @@ exit 3"##,
 fn linux_without_git_gives_the_apt_command_and_changes_nothing() {
     let (mut ctx, _) = recording_context();
     std::fs::remove_file(ctx.shim_dir().join("git")).unwrap();
+    // Only the shims on PATH: uname too, or the OS is unknown (a blocker).
+    ctx.shim(
+        "uname",
+        r#"case "$1" in -s) echo Linux ;; -m) echo x86_64 ;; *) echo "Linux 6.8.0-45-generic x86_64" ;; esac"#,
+    );
     let ctx = ctx.isolated();
     let before = tree(&ctx.home);
     let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes"]));
@@ -906,4 +923,29 @@ fn ctrl_c_during_pip_stops_pip_and_the_next_run_resumes() {
     let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("[ok]    Python environment (venv)"), "{out}");
+}
+
+#[test]
+fn reinstall_forces_torch_again_after_nothing_to_do() {
+    let (ctx, log) = recording_context();
+    std::fs::write(ctx.temp.path().join("commands.log.pip-ok"), "").unwrap();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("Nothing to do"), "{out}");
+    std::fs::write(&log, "").unwrap();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest", "--reinstall"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("-m pip install --force-reinstall --no-deps torch torchvision torchaudio"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "venv-python -m pip install\n\
+         venv-python -m pip install\n\
+         venv-python -I -B -c\n\
+         venv-python -m pip freeze\n"
+    );
 }
