@@ -45,7 +45,7 @@ fn python_dir() -> PathBuf {
 }
 
 /// A HOME of its own, the real python3, pip on the offline wheels.
-fn offline_env(home: &Path, wheels: &Path) -> Vec<(String, String)> {
+pub(crate) fn offline_env(home: &Path, wheels: &Path) -> Vec<(String, String)> {
     vec![
         ("HOME".into(), home.display().to_string()),
         (
@@ -60,7 +60,7 @@ fn offline_env(home: &Path, wheels: &Path) -> Vec<(String, String)> {
     ]
 }
 
-fn build_wheels(dir: &Path) -> PathBuf {
+pub(crate) fn build_wheels(dir: &Path) -> PathBuf {
     let wheels = dir.join("wheels");
     let status = Command::new("python3")
         .arg(fixtures_dir().join("setup-wheels/build_wheels.py"))

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::{output, write_executable, TestContext};
+use crate::fleet::{build_wheels, offline_env};
 use crate::tools::pypi_tool;
 
 const RELEASES: &str = "https://releases.invalid/ttm/releases";
@@ -379,4 +380,54 @@ impl Mac {
         self.ctx = self.ctx.env(key, value);
         self
     }
+}
+
+/// After `ttm setup`, the way back to ttm: plain `ttm` when PATH finds this
+/// binary, else its path and how to put it on PATH.
+#[test]
+fn setup_names_the_way_back_to_ttm_when_it_is_not_on_path() {
+    let temp = tempfile::tempdir().unwrap();
+    let wheels = build_wheels(temp.path());
+    let home = temp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let elsewhere = temp.path().join("Downloads");
+    let on_path = temp.path().join("bin");
+    for dir in [&elsewhere, &on_path] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::copy(assert_cmd::cargo::cargo_bin("ttm"), dir.join("ttm")).unwrap();
+    }
+    let setup = |ttm: &Path, workspace: &str| -> String {
+        let mut env = offline_env(&home, &wheels);
+        for (k, v) in env.iter_mut() {
+            if k == "PATH" {
+                *v = format!("{}:{v}", on_path.display());
+            }
+        }
+        let mut cmd = assert_cmd::Command::new(ttm);
+        cmd.env_clear()
+            .envs(env)
+            .args(["setup", "--yes", "--no-selftest", "--workspace"])
+            .arg(temp.path().join(workspace));
+        let (code, out, err) = output(&mut cmd);
+        assert_eq!(code, 0, "{out}{err}");
+        out
+    };
+    let out = setup(&elsewhere.join("ttm"), "ws1");
+    assert!(
+        out.contains(&format!(
+            "  {} scaffold new chapter-4",
+            elsewhere.join("ttm").display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "(ttm is not on PATH: export PATH={}:\"$PATH\"",
+            elsewhere.display()
+        )),
+        "{out}"
+    );
+    let out = setup(&on_path.join("ttm"), "ws2");
+    assert!(out.contains("\n  ttm scaffold new chapter-4\n"), "{out}");
+    assert!(!out.contains("not on PATH"), "{out}");
 }
