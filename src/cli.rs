@@ -49,6 +49,9 @@ pub struct GlobalArgs {
     /// Accept the defaults and never prompt
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
+    /// Started as root (MDM, Ansible's become): do everything as this user, in their HOME
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

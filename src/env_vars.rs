@@ -17,6 +17,19 @@ pub const TERM: &str = "TERM";
 pub const CI: &str = "CI";
 /// The user's login shell, to choose the profile for Homebrew's shellenv line.
 pub const SHELL: &str = "SHELL";
+/// Set to the account's name by `--user` (programs we run read them, not us).
+pub const USER: &str = "USER";
+/// Set with USER by `--user`.
+pub const LOGNAME: &str = "LOGNAME";
+/// Folders of the account that started ttm; dropped by `--user`, whose
+/// account has its own under its HOME.
+pub const ROOTS_OWN_FOLDERS: [&str; 5] = [
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+    "XDG_RUNTIME_DIR",
+];
 /// An active conda installation's conda executable.
 pub const CONDA_EXE: &str = "CONDA_EXE";
 /// The activated conda environment's prefix (`conda activate NAME`).

@@ -5,6 +5,7 @@
 //! domain modules do the work, and [`system::System`] is the only door to the
 //! machine (environment, programs, files under HOME).
 
+pub mod account;
 pub mod bench;
 pub mod calendar;
 pub mod checks;
@@ -36,6 +37,20 @@ pub fn main_entry() -> ExitCode {
             return ExitCode::from(err.exit_code().clamp(0, 255) as u8);
         }
     };
+    let sys = match cli
+        .global
+        .user
+        .as_deref()
+        .map(|name| become_user(&sys, name))
+    {
+        None => sys,
+        Some(Ok(theirs)) => theirs,
+        Some(Err(err)) => {
+            let ctx = commands::Context::new(sys, &cli.global);
+            ctx.out.error(&err);
+            return ExitCode::from(err.code());
+        }
+    };
     let ctx = commands::Context::new(sys, &cli.global);
     match commands::run(&ctx, cli.command) {
         Ok(status) => status.into(),
@@ -44,4 +59,15 @@ pub fn main_entry() -> ExitCode {
             ExitCode::from(err.code())
         }
     }
+}
+
+/// `--user NAME`: switch to that account for good, before anything is read
+/// or written, and see the machine as it does.
+fn become_user(sys: &system::System, name: &str) -> error::Result<system::System> {
+    let account = account::lookup(name)?;
+    if !account::needs_switch(&account) {
+        return Ok(sys.as_account(&account));
+    }
+    account::drop_to(&account)?;
+    Ok(sys.as_account(&account))
 }

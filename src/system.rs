@@ -75,6 +75,34 @@ impl System {
         }
     }
 
+    /// This snapshot as `account` sees it, after `--user` switched to it:
+    /// its HOME, USER, LOGNAME and SHELL, none of the caller's XDG folders
+    /// (they were root's), and its HOME as the working directory when the
+    /// caller's cannot be entered by it.
+    pub fn as_account(&self, account: &crate::account::Account) -> System {
+        let mut sys = self.clone();
+        let name = OsString::from(&account.name);
+        sys.vars
+            .insert(env_vars::HOME.into(), account.home.clone().into_os_string());
+        sys.vars.insert(env_vars::USER.into(), name.clone());
+        sys.vars.insert(env_vars::LOGNAME.into(), name);
+        match &account.shell {
+            Some(shell) => sys
+                .vars
+                .insert(env_vars::SHELL.into(), shell.clone().into_os_string()),
+            None => sys.vars.remove(OsStr::new(env_vars::SHELL)),
+        };
+        sys.vars.retain(|k, _| {
+            !env_vars::ROOTS_OWN_FOLDERS
+                .iter()
+                .any(|v| k.as_os_str() == OsStr::new(v))
+        });
+        if std::fs::read_dir(&sys.cwd).is_err() {
+            sys.cwd = account.home.clone();
+        }
+        sys
+    }
+
     pub fn args(&self) -> Vec<OsString> {
         self.args.clone()
     }

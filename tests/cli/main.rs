@@ -14,3 +14,4 @@ mod scaffold;
 mod selftest;
 mod setup;
 mod tools;
+mod user;

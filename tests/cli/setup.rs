@@ -52,7 +52,7 @@ fn assert_same_tree(before: &BTreeMap<PathBuf, Vec<u8>>, after: &BTreeMap<PathBu
 }
 
 /// Build the offline wheels (the stand-in torch and friends) into the temp dir.
-fn build_wheels(ctx: &TestContext, extra: &[&str]) -> PathBuf {
+pub(crate) fn build_wheels(ctx: &TestContext, extra: &[&str]) -> PathBuf {
     let out = ctx.temp.path().join("wheels");
     let status = std::process::Command::new("python3")
         .arg(fixtures_dir().join("setup-wheels/build_wheels.py"))
@@ -78,7 +78,7 @@ fn real_python_dir() -> PathBuf {
 
 /// pip reads these itself: no index, only the test's wheels. The machine's
 /// real python3 first on PATH.
-fn offline(mut ctx: TestContext, wheels: &Path) -> TestContext {
+pub(crate) fn offline(mut ctx: TestContext, wheels: &Path) -> TestContext {
     let dir = real_python_dir();
     if !ctx.path_front.contains(&dir) {
         ctx.path_front.push(dir);
