@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod compat;
 pub mod compute;
+pub mod env_kind;
 pub mod env_vars;
 pub mod error;
 pub mod manifest;

@@ -23,7 +23,8 @@ use serde_json::{json, Value};
 
 use super::{Context, Status};
 use crate::checks;
-use crate::cli::{EnvKind, SetupArgs};
+use crate::cli::SetupArgs;
+use crate::env_kind::EnvKind;
 use crate::error::{Error, Result};
 use crate::manifest::{self, Manifest};
 use crate::platform::{self, Facts, Os};

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use super::probe::{Detected, Failure, Probe};
 use super::python::{query, run_script};
 use super::{Conda, EnvFlavor, ExpectedEnv, ProjectEnv, Torch};
-use crate::cli::EnvKind;
+use crate::env_kind::EnvKind;
 use crate::env_vars;
 use crate::manifest::{self, DEFAULT_ENV_NAME};
 use crate::system::{last_json_line, Cmd};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::plan::{FoundPython, Options, Seen, SeenFile};
 use super::requirements::minor_version;
 use super::state::{written_record, State};
-use crate::cli::EnvKind;
+use crate::env_kind::EnvKind;
 use crate::error::Result;
 use crate::manifest::Manifest;
 use crate::platform::{Facts, Os};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::plan::*;
 use super::requirements::render_requirements;
 use super::state::fingerprint;
-use crate::cli::EnvKind;
+use crate::env_kind::EnvKind;
 use crate::platform::*;
 
 /// The plan over the doctor's own verdicts on these facts.
