@@ -16,3 +16,22 @@ pub enum EnvKind {
     Venv,
     None,
 }
+
+impl EnvKind {
+    /// The name the manifest and `--env` use: "conda", "venv", "none".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnvKind::Conda => "conda",
+            EnvKind::Venv => "venv",
+            EnvKind::None => "none",
+        }
+    }
+}
+
+/// `kind == "none"`, as `bench/torch.rs` still writes it (the merger can turn
+/// that into `EnvKind::None` and drop this impl).
+impl PartialEq<&str> for EnvKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}

@@ -8,6 +8,7 @@
 use serde::Serialize;
 
 use crate::compat::{self, major_minor, show, TorchSet};
+use crate::env_kind::EnvKind;
 use crate::platform::{EnvFlavor, Facts, Os};
 
 /// Every check id, in the order they are shown.
@@ -99,7 +100,7 @@ impl CheckResult {
     /// Add what the probe of `probe` met (timeouts, garbage) to the detail.
     fn with_problems(mut self, facts: &Facts, probe: &str) -> CheckResult {
         for p in facts.problems_of(probe) {
-            self = self.detail(p.to_owned());
+            self = self.detail(p.to_string());
         }
         self
     }
@@ -138,8 +139,10 @@ fn is_mac(f: &Facts) -> bool {
 fn probe_trouble(f: &Facts, id: &'static str, probe: &str, what: &str) -> Option<CheckResult> {
     let p = f.problems_of(probe);
     let first = p.first()?;
-    let msg = first.split_once(": ").map(|(_, m)| m).unwrap_or(first);
-    Some(CheckResult::warn(id, format!("could not check {what}: {msg}")).with_problems(f, probe))
+    Some(
+        CheckResult::warn(id, format!("could not check {what}: {}", first.message))
+            .with_problems(f, probe),
+    )
 }
 
 fn linux_install(f: &Facts, packages: &str) -> String {
@@ -541,7 +544,7 @@ pub fn check_conda(f: &Facts) -> CheckResult {
     let wants_conda = f
         .env_expected
         .as_ref()
-        .is_some_and(|e| e.kind == "conda" && e.from_manifest);
+        .is_some_and(|e| e.kind == EnvKind::Conda && e.from_manifest);
     if let Some(t) = probe_trouble(f, ID, "conda", "conda") {
         return t;
     }
@@ -575,7 +578,10 @@ pub fn check_conda(f: &Facts) -> CheckResult {
             .unwrap_or_else(|| "unknown".into())
     );
     if f.apple_silicon && platform == "osx-64" {
-        let project_conda = f.env_expected.as_ref().is_none_or(|e| e.kind == "conda");
+        let project_conda = f
+            .env_expected
+            .as_ref()
+            .is_none_or(|e| e.kind == EnvKind::Conda);
         let arm64_env = f.env.as_ref().is_some_and(|e| {
             e.flavor == EnvFlavor::Conda && e.python_machine.as_deref() == Some("arm64")
         });
@@ -608,20 +614,20 @@ pub fn check_env(f: &Facts) -> CheckResult {
     let expected = f.env_expected.clone();
     let (kind, name) = expected
         .as_ref()
-        .map(|e| (e.kind.as_str(), e.name.as_str()))
-        .unwrap_or(("conda", crate::manifest::DEFAULT_ENV_NAME));
+        .map(|e| (e.kind, e.name.as_str()))
+        .unwrap_or((EnvKind::Conda, crate::manifest::DEFAULT_ENV_NAME));
     let why = expected
         .as_ref()
         .map(|e| format!("chosen: {}", e.reason))
         .unwrap_or_default();
-    if kind == "none" {
+    if kind == EnvKind::None {
         return CheckResult::skip(
             ID,
             "ttm.toml says no environment: packages go into python3 itself",
         );
     }
     let Some(e) = &f.env else {
-        let what = if kind == "venv" {
+        let what = if kind == EnvKind::Venv {
             let dir = expected
                 .as_ref()
                 .and_then(|e| e.prefix.clone())
@@ -632,12 +638,12 @@ pub fn check_env(f: &Facts) -> CheckResult {
         };
         let mut r = CheckResult::fail(ID, format!("{what} does not exist"))
             .detail(why)
-            .fix(if kind == "venv" {
+            .fix(if kind == EnvKind::Venv {
                 "ttm setup --env venv".to_owned()
             } else {
                 format!("ttm setup --env conda --env-name {name}")
             });
-        if kind == "conda" && f.conda.is_none() {
+        if kind == EnvKind::Conda && f.conda.is_none() {
             r = r.detail("conda is not installed; `ttm setup --env venv` makes a venv instead.");
         }
         return r.with_problems(f, "manifest");
@@ -671,7 +677,7 @@ pub fn check_env(f: &Facts) -> CheckResult {
             let why_not = f
                 .problems_of("env")
                 .first()
-                .map(|p| p.trim_start_matches("env: ").to_owned())
+                .map(|p| p.message.clone())
                 .unwrap_or_else(|| format!("{} does not run", e.python.display()));
             CheckResult::fail(ID, format!("{label}: its python could not be asked about itself"))
                 .detail(why_not)
@@ -737,7 +743,7 @@ pub fn check_torch(f: &Facts) -> CheckResult {
     let wants_env = f
         .env_expected
         .as_ref()
-        .map(|e| e.kind != "none")
+        .map(|e| e.kind != EnvKind::None)
         .unwrap_or(true);
     let Some(t) = &f.torch else {
         if let Some(trouble) = probe_trouble(f, ID, "torch", "PyTorch") {
@@ -1098,8 +1104,10 @@ mod tests {
         f.torch.as_mut().unwrap().mps_built = Some(false);
         assert!(check_torch(&f).summary.contains("without MPS"));
         f.torch = None;
-        f.problems
-            .push("torch: `python -I -B -c ...` timed out after 10s and was stopped".into());
+        f.problems.push(crate::platform::Problem::new(
+            "torch",
+            "`python -I -B -c ...` timed out after 10s and was stopped",
+        ));
         let r = check_torch(&f);
         assert_eq!(r.status, CheckStatus::Warn);
         assert!(r.summary.contains("timed out"), "{}", r.summary);

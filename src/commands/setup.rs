@@ -246,11 +246,7 @@ impl Choices {
     fn into_options(self, ctx: &Context, ws: &Workspace, facts: &Facts) -> Result<Options> {
         // Without a choice, the environment the doctor chose (found, activated, or the default).
         let expected = facts.env_expected.as_ref();
-        let found = expected.and_then(|e| match e.kind.as_str() {
-            "conda" => Some(EnvKind::Conda),
-            "venv" => Some(EnvKind::Venv),
-            _ => None,
-        });
+        let found = expected.map(|e| e.kind).filter(|k| *k != EnvKind::None);
         let env = match self.env {
             Some(EnvKind::Conda) if facts.conda.is_none() => {
                 return Err(Error::Unavailable {
