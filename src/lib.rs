@@ -15,6 +15,7 @@ pub mod compute;
 pub mod env_kind;
 pub mod env_vars;
 pub mod error;
+pub mod install;
 pub mod manifest;
 pub mod platform;
 pub mod scaffold;

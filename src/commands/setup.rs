@@ -31,7 +31,7 @@ use crate::platform::{self, Facts, Os};
 use crate::setup::apply::{Applied, Applier};
 use crate::setup::interrupt::Catch;
 use crate::setup::observe::observe;
-use crate::setup::plan::{plan_setup, Locked, Options, Plan};
+use crate::setup::plan::{plan_setup, Locked, Options, SetupPlan};
 use crate::setup::requirements::{
     check_env_name, check_python_version, check_requirement, parse_lock, parse_packages,
 };
@@ -267,7 +267,9 @@ impl Choices {
             .unwrap_or_else(|| platform::workspace_venv(ws));
         // A conda env found by the doctor (activated, say) keeps its name.
         let env_name = match expected {
-            Some(e) if env == EnvKind::Conda && e.kind == "conda" && !self.named => e.name.clone(),
+            Some(e) if env == EnvKind::Conda && e.kind == EnvKind::Conda && !self.named => {
+                e.name.clone()
+            }
             _ => self.env_name,
         };
         Ok(Options {
@@ -368,7 +370,7 @@ fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Optio
     Ok(())
 }
 
-fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &Plan) {
+fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &SetupPlan) {
     let out = &ctx.out;
     out.line(out.bold("ttm setup: the plan"));
     out.line("");
@@ -497,7 +499,13 @@ fn shell_path(p: &Path) -> String {
     crate::system::shell_quote(&p.display().to_string())
 }
 
-fn print_json(ctx: &Context, plan: &Plan, applied: Option<&Applied>, status: &str, dry_run: bool) {
+fn print_json(
+    ctx: &Context,
+    plan: &SetupPlan,
+    applied: Option<&Applied>,
+    status: &str,
+    dry_run: bool,
+) {
     if !ctx.out.json {
         return;
     }

@@ -350,7 +350,7 @@ pub fn parse_conda_info(text: &str) -> Result<CondaInfo, String> {
 }
 
 #[derive(Debug, Deserialize)]
-struct TorchProbe {
+struct TorchProbeReply {
     ok: bool,
     #[serde(default)]
     error: Option<String>,
@@ -377,7 +377,7 @@ struct TorchProbe {
 /// Parse what `scripts/torch_probe.py` prints.
 pub fn parse_torch_probe(text: &str) -> Result<Torch, String> {
     let line = last_json_line(text).ok_or_else(|| "printed no JSON".to_owned())?;
-    let p: TorchProbe =
+    let p: TorchProbeReply =
         serde_json::from_str(line).map_err(|e| format!("printed unreadable JSON ({e})"))?;
     Ok(Torch {
         version: if p.ok { p.version } else { None },

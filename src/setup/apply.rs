@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::plan::{
-    has_block, Action, EnvPython, Plan, PlannedCmd, Step, StepId, BLOCK_END, BLOCK_START,
+    has_block, Action, EnvPython, PlannedCmd, SetupPlan, Step, StepId, BLOCK_END, BLOCK_START,
 };
 use super::state::State;
 use crate::error::{Error, Result};
@@ -37,7 +37,7 @@ pub struct StepReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Failure {
+pub struct StepFailure {
     pub step: StepId,
     pub title: String,
     pub reason: String,
@@ -53,7 +53,7 @@ pub struct Applied {
     pub torch_check: Option<Value>,
     /// `ttm selftest --json`'s document.
     pub selftest: Option<Value>,
-    pub failure: Option<Failure>,
+    pub failure: Option<StepFailure>,
 }
 
 pub struct Applier<'a> {
@@ -81,7 +81,7 @@ impl ActionError {
 }
 
 impl Applier<'_> {
-    pub fn apply(&self, plan: &Plan) -> Result<Applied> {
+    pub fn apply(&self, plan: &SetupPlan) -> Result<Applied> {
         let mut applied = Applied::default();
         let mut state = State::load(self.sys, &self.ws)?;
         let logs = self.ws.logs();
@@ -166,7 +166,7 @@ impl Applier<'_> {
                     }
                     self.out.line(format!("      {}", self.out.red("failed")));
                     let fix = known_fix(&e.tail).unwrap_or(&step.fix).to_owned();
-                    applied.failure = Some(Failure {
+                    applied.failure = Some(StepFailure {
                         step: step.id,
                         title: step.title.clone(),
                         reason: e.reason,

@@ -12,20 +12,16 @@ use serde::Serialize;
 use super::requirements::{minor_version, render_requirements};
 use super::state::{fingerprint, State};
 use super::verdicts::{fails, reconcile};
-use crate::checks::CheckResult;
+use crate::checks::{CheckId, CheckResult};
 use crate::compat::{self, TorchSet};
 use crate::env_kind::EnvKind;
 use crate::env_vars;
+use crate::install::{self, BREW_DEFAULT_PYTHON, HOMEBREW_INSTALL_URL, INSTALL_HOMEBREW};
 use crate::manifest::{self, Chapter, Environment, Manifest, Packages};
 use crate::platform::{EnvFlavor, Facts, Os};
 use crate::system::{shell_quote, Cmd};
 use crate::workspace::{Workspace, FOLDERS};
 
-/// Homebrew's official install script.
-pub const HOMEBREW_INSTALL_URL: &str =
-    "https://raw.githubusercontent.com/Homebrew/install/HEAD/install.sh";
-/// The Python Homebrew installs when there is no usable one and none was asked for.
-pub const BREW_DEFAULT_PYTHON: &str = "3.12";
 pub const BLOCK_START: &str = "# >>> ttm >>>";
 pub const BLOCK_END: &str = "# <<< ttm <<<";
 const HOUR: Duration = Duration::from_secs(3600);
@@ -334,7 +330,7 @@ pub struct Step {
     /// The command that fixes it by hand when it fails.
     pub fix: String,
     /// The doctor's checks this step answers: a failing one makes it run.
-    pub checks: Vec<&'static str>,
+    pub checks: Vec<CheckId>,
 }
 
 /// Something that stops setup before it starts: a check doctor fails that no
@@ -344,11 +340,11 @@ pub struct Blocker {
     pub message: String,
     pub fix: String,
     /// The doctor's check that fails, when it is one.
-    pub check: Option<&'static str>,
+    pub check: Option<CheckId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Plan {
+pub struct SetupPlan {
     pub os: Os,
     pub workspace: PathBuf,
     /// "venv at ~/torch_to_the_metal/.venv (Python 3.11 from /usr/bin/python3)"
@@ -368,7 +364,7 @@ pub struct Plan {
     pub manifest: Manifest,
 }
 
-impl Plan {
+impl SetupPlan {
     pub fn nothing_to_do(&self) -> bool {
         self.steps.iter().all(|s| s.satisfied)
     }
@@ -400,7 +396,12 @@ pub fn has_block(text: Option<&str>, line: &str) -> bool {
 
 /// The plan: every step in order, satisfied or not, from the machine's
 /// facts and the doctor's verdicts over them (`checks::run_all(facts)`).
-pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen: &Seen) -> Plan {
+pub fn plan_setup(
+    facts: &Facts,
+    verdicts: &[CheckResult],
+    opts: &Options,
+    seen: &Seen,
+) -> SetupPlan {
     let ws = Workspace::at(&opts.workspace);
     let macos = facts.os == Os::Macos;
     let mut blockers = Vec::new();
@@ -415,8 +416,10 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
     } else {
         "/usr/local"
     });
-    let intel_brew =
-        macos && facts.apple_silicon && facts.homebrew.is_some() && fails(verdicts, "homebrew");
+    let intel_brew = macos
+        && facts.apple_silicon
+        && facts.homebrew.is_some()
+        && fails(verdicts, CheckId::Homebrew);
     let usable_brew = facts.homebrew.as_ref().filter(|_| !intel_brew);
     let brew_prefix = usable_brew
         .map(|b| b.prefix.clone())
@@ -438,7 +441,8 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
         choose_base_python(facts, opts, seen, &brew_prefix, torch_set);
     let needs_base = opts.env != EnvKind::Conda;
     // On a Mac a failing Python is replaced whatever the environment: the book installs its own.
-    let python_missing = base_missing && (needs_base || (macos && fails(verdicts, "python")));
+    let python_missing =
+        base_missing && (needs_base || (macos && fails(verdicts, CheckId::Python)));
     let git_missing =
         facts.git.is_none() && !seen.git_on_path && !(macos && facts.xcode_clt.is_none());
 
@@ -461,10 +465,10 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
             ],
         );
         s.fix = "xcode-select --install, finish the installer, then ttm setup".into();
-        s.checks = vec!["xcode-clt"];
+        s.checks = vec![CheckId::XcodeClt];
         if facts.is_xcrun_stub("git") || facts.xcode_clt.is_none() {
             // git comes with the tools (Apple's /usr/bin/git works once they exist).
-            s.checks.push("git");
+            s.checks.push(CheckId::Git);
         }
         if let Some(p) = &facts.xcode_clt {
             s.note = Some(format!("installed at {}", p.display()));
@@ -513,11 +517,11 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
             ),
             (None, _) => format!("the official install script, {HOMEBREW_INSTALL_URL}"),
         });
-        s.checks = vec!["homebrew"];
+        s.checks = vec![CheckId::Homebrew];
         s.confirm = Some(format!(
             "Install Homebrew with its official script from {HOMEBREW_INSTALL_URL}?"
         ));
-        s.fix = format!("/bin/bash -c \"$(curl -fsSL {HOMEBREW_INSTALL_URL})\"");
+        s.fix = INSTALL_HOMEBREW.to_owned();
         steps.push(s);
 
         let eval_line = format!(
@@ -539,9 +543,8 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
 
         let mut formulae: Vec<String> = Vec::new();
         if python_missing {
-            formulae.push(format!(
-                "python@{}",
-                base_version.as_deref().unwrap_or(BREW_DEFAULT_PYTHON)
+            formulae.push(install::brew_python_formula(
+                base_version.as_deref().unwrap_or(BREW_DEFAULT_PYTHON),
             ));
         }
         if git_missing {
@@ -564,7 +567,7 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
             format!("missing: {}", formulae.join(", "))
         });
         s.fix = format!("brew install {}", formulae.join(" "));
-        s.checks = vec!["python", "git"];
+        s.checks = vec![CheckId::Python, CheckId::Git];
         steps.push(s);
     } else {
         let mut apt: Vec<String> = Vec::new();
@@ -580,7 +583,7 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
         if git_missing {
             apt.push("git".into());
         }
-        let fix = format!("sudo apt-get install -y {}", apt.join(" "));
+        let fix = install::apt_get_install(&apt.join(" "));
         let missing: Vec<&str> = [(python_missing, "python"), (git_missing, "git")]
             .iter()
             .filter(|(m, _)| *m)
@@ -604,7 +607,7 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
             format!("missing: {}", missing.join(", "))
         });
         s.fix = fix;
-        s.checks = vec!["python", "git"];
+        s.checks = vec![CheckId::Python, CheckId::Git];
         steps.push(s);
     }
 
@@ -623,7 +626,7 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
         vec![Action::MakeDirs { dirs: missing }],
     );
     s.note = Some(opts.workspace.display().to_string());
-    s.checks = vec!["workspace"];
+    s.checks = vec![CheckId::Workspace];
     s.fix = format!(
         "mkdir -p {}",
         shell_quote(&opts.workspace.display().to_string())
@@ -654,8 +657,8 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
             // The doctor's verdict on this very venv: a good one found (the
             // book's) is used as it is; a broken or x86_64 one is made again.
             let this_env = facts.env.as_ref().is_some_and(|e| e.prefix == venv);
-            let env_ok = this_env && !fails(verdicts, "env");
-            let env_bad = this_env && fails(verdicts, "env");
+            let env_ok = this_env && !fails(verdicts, CheckId::Env);
+            let env_bad = this_env && fails(verdicts, CheckId::Env);
             let mut cmd = PlannedCmd::new(&base_python, &["-m", "venv"]);
             if env_bad {
                 cmd = cmd.arg("--clear");
@@ -678,7 +681,7 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
                 }],
             );
             s.fingerprint = fp.clone();
-            s.checks = vec!["env"];
+            s.checks = vec![CheckId::Env];
             s.note = Some(match facts.env.as_ref().filter(|_| env_ok) {
                 Some(e) => format!(
                     "{} exists (Python {}), {}",
@@ -690,7 +693,7 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
                     "{} is made again from {} (doctor: {})",
                     venv.display(),
                     base_python.display(),
-                    summary(verdicts, "env")
+                    summary(verdicts, CheckId::Env)
                 ),
                 None => format!("{} (Python {})", venv.display(), minor_version(&version)),
             });
@@ -729,7 +732,7 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
                 && facts.env.as_ref().is_some_and(|e| {
                     e.flavor == EnvFlavor::Conda && Some(&e.prefix) == existing.as_ref()
                 })
-                && fails(verdicts, "env");
+                && fails(verdicts, CheckId::Env);
             let prefix = existing.clone().or_else(|| {
                 conda
                     .and_then(|c| c.base_prefix.as_ref())
@@ -793,13 +796,13 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
                 actions,
             );
             s.fingerprint = fp.clone();
-            s.checks = vec!["env", "conda"];
+            s.checks = vec![CheckId::Env, CheckId::Conda];
             s.note = Some(match &existing {
                 Some(p) if env_bad => format!(
                     "{} at {} is removed and made again (doctor: {})",
                     opts.env_name,
                     p.display(),
-                    summary(verdicts, "env")
+                    summary(verdicts, CheckId::Env)
                 ),
                 Some(p) => format!(
                     "{} exists at {}, {}",
@@ -813,7 +816,7 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
                 s.confirm = Some(format!(
                     "Remove the conda environment {} ({}) and make it again?",
                     opts.env_name,
-                    summary(verdicts, "env")
+                    summary(verdicts, CheckId::Env)
                 ));
             }
             s.fix = format!("conda create -n {} python={conda_python}", opts.env_name);
@@ -934,7 +937,8 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
     let env_kept = steps
         .iter()
         .any(|s| s.id == StepId::Environment && s.satisfied);
-    let reinstall = opts.reinstall || (env_kept && torch_installed && fails(verdicts, "torch"));
+    let reinstall =
+        opts.reinstall || (env_kept && torch_installed && fails(verdicts, CheckId::Torch));
     let mut actions = Vec::new();
     if reinstall {
         let mut force = env_python
@@ -977,7 +981,7 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
         },
     );
     s.fingerprint = pip_fp.clone();
-    s.checks = vec!["torch"];
+    s.checks = vec![CheckId::Torch];
     s.note = Some(if reinstall {
         format!(
             "from {}; torch, torchvision and torchaudio are reinstalled first ({})",
@@ -1067,7 +1071,7 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
     );
     s.fingerprint = check_fp;
     s.fix = "ttm doctor".into();
-    s.checks = vec!["torch"];
+    s.checks = vec![CheckId::Torch];
     steps.push(s);
 
     if opts.selftest {
@@ -1183,7 +1187,7 @@ pub fn plan_setup(facts: &Facts, verdicts: &[CheckResult], opts: &Options, seen:
         ));
     }
 
-    Plan {
+    SetupPlan {
         os: facts.os,
         workspace: opts.workspace.clone(),
         environment: env_line,
@@ -1261,7 +1265,7 @@ fn choose_base_python(
 }
 
 /// The doctor's summary of check `id`.
-fn summary(verdicts: &[CheckResult], id: &str) -> String {
+fn summary(verdicts: &[CheckResult], id: CheckId) -> String {
     super::verdicts::verdict(verdicts, id)
         .map(|r| r.summary.clone())
         .unwrap_or_default()

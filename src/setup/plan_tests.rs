@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use super::plan::*;
 use super::requirements::render_requirements;
 use super::state::fingerprint;
+use crate::checks::CheckId;
 use crate::env_kind::EnvKind;
+use crate::install::HOMEBREW_INSTALL_URL;
 use crate::platform::*;
 
 /// The plan over the doctor's own verdicts on these facts.
-fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
+fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> SetupPlan {
     super::plan::plan_setup(facts, &crate::checks::run_all(facts), opts, seen)
 }
 
@@ -71,11 +73,11 @@ fn fresh_seen() -> Seen {
     }
 }
 
-fn ids(plan: &Plan) -> Vec<&'static str> {
+fn ids(plan: &SetupPlan) -> Vec<&'static str> {
     plan.steps.iter().map(|s| s.id.as_str()).collect()
 }
 
-fn lines(plan: &Plan, id: StepId) -> Vec<String> {
+fn lines(plan: &SetupPlan, id: StepId) -> Vec<String> {
     plan.step(id)
         .unwrap()
         .actions
@@ -273,7 +275,7 @@ fn rosetta_blocks_and_intel_homebrew_gets_a_native_one_beside_it() {
     f.rosetta = Some(true);
     let plan = plan_setup(&f, &opts(), &fresh_seen());
     assert!(plan.blockers[0].message.contains("Rosetta"));
-    assert_eq!(plan.blockers[0].check, Some("rosetta"));
+    assert_eq!(plan.blockers[0].check, Some(CheckId::Rosetta));
 
     let mut f = ready_mac();
     f.homebrew = Some(Homebrew {
@@ -285,7 +287,7 @@ fn rosetta_blocks_and_intel_homebrew_gets_a_native_one_beside_it() {
     let plan = plan_setup(&f, &opts(), &fresh_seen());
     assert!(plan.blockers.is_empty(), "{:?}", plan.blockers);
     let brew = plan.step(StepId::Homebrew).unwrap();
-    assert!(!brew.satisfied && brew.checks.contains(&"homebrew"));
+    assert!(!brew.satisfied && brew.checks.contains(&CheckId::Homebrew));
     assert_eq!(
         lines(&plan, StepId::Homebrew)[1],
         "$ NONINTERACTIVE=1 /usr/bin/arch -arm64 /bin/bash /h/ws/.ttm/homebrew-install.sh"
