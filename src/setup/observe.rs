@@ -9,7 +9,7 @@ use super::plan::{FoundPython, Options, Seen, SeenFile};
 use super::requirements::minor_version;
 use super::state::{written_record, State};
 use crate::env_kind::EnvKind;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::platform::{Facts, Os};
 use crate::system::{Cmd, System};
@@ -52,10 +52,20 @@ pub fn observe(sys: &System, facts: &Facts, opts: &Options) -> Result<Seen> {
             beside: sys.read_optional(Path::new(&beside))?,
         })
     };
-    let chapters = match Manifest::load(sys, &ws.manifest()) {
-        Ok(Some(m)) => m.chapters,
-        _ => Default::default(),
-    };
+    // The workspace's ttm.toml keeps its chapters when setup rewrites it, so
+    // one that does not parse stops setup rather than losing them.
+    let chapters = Manifest::load(sys, &ws.manifest())
+        .map_err(|e| match e {
+            Error::BadFile { path, message } => Error::BadFile {
+                path,
+                message: format!(
+                    "{message} (setup keeps its chapters when it rewrites it): fix the file or move it away, then run ttm setup again"
+                ),
+            },
+            other => other,
+        })?
+        .map(|m| m.chapters)
+        .unwrap_or_default();
     let conda_env_state = match (opts.env, &facts.conda) {
         (EnvKind::Conda, Some(c)) => c
             .envs

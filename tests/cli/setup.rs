@@ -949,3 +949,36 @@ fn reinstall_forces_torch_again_after_nothing_to_do() {
          venv-python -m pip freeze\n"
     );
 }
+
+#[test]
+fn a_broken_workspace_manifest_stops_setup_instead_of_losing_its_chapters() {
+    let ctx = TestContext::new();
+    let ws = ctx.workspace();
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(
+        ws.join("ttm.toml"),
+        "schema = 1\nttm_version = \"0.1.0\"\n[environment]\nkind = \"venv\"\nname = \"book\"\npython = \"3.11\"\n[chapters.ch01]\ntemplate = 3\n",
+    )
+    .unwrap();
+    let other = ctx.temp.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(
+        other.join("ttm.toml"),
+        "schema = 1\nttm_version = \"0.1.0\"\n[environment]\nkind = \"venv\"\nname = \"book\"\npython = \"3.11\"\n",
+    )
+    .unwrap();
+    let from = other.join("ttm.toml").display().to_string();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--dry-run", "--from", &from]));
+    assert_eq!(code, 2, "{out}\n{err}");
+    // One line that names the file and the fix.
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default();
+    let wanted = ws.join("ttm.toml").display().to_string();
+    assert!(line.contains(&wanted), "{err}");
+    assert!(
+        line.contains("chapters") && line.contains("fix the file"),
+        "{err}"
+    );
+}
