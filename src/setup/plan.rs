@@ -3,27 +3,26 @@
 //! already satisfied and the exact commands it would run. Nothing here
 //! touches the machine, so every branch is unit-tested with values.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 
+use super::observe::{FoundPython, Seen, SeenFile};
 use super::requirements::{minor_version, render_requirements};
-use super::state::{fingerprint, State};
+pub use super::shell_profile::{has_block, BLOCK_END, BLOCK_START};
+use super::state::fingerprint;
 use super::verdicts::{fails, reconcile};
 use crate::checks::{CheckId, CheckResult};
 use crate::compat::{self, TorchSet};
 use crate::env_kind::EnvKind;
 use crate::env_vars;
 use crate::install::{self, BREW_DEFAULT_PYTHON, HOMEBREW_INSTALL_URL, INSTALL_HOMEBREW};
-use crate::manifest::{self, Chapter, Environment, Manifest, Packages};
+use crate::manifest::{self, Environment, Manifest, Packages};
 use crate::platform::{EnvFlavor, Facts, Os};
 use crate::system::{shell_quote, Cmd};
 use crate::workspace::{Workspace, FOLDERS};
 
-pub const BLOCK_START: &str = "# >>> ttm >>>";
-pub const BLOCK_END: &str = "# <<< ttm <<<";
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// What the user chose (flags, `--from`, the workspace's ttm.toml, Customize).
@@ -53,56 +52,6 @@ pub struct Options {
 pub struct Locked {
     pub path: PathBuf,
     pub lines: Vec<String>,
-}
-
-/// A Python found on PATH by setup itself, with its version.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FoundPython {
-    pub path: PathBuf,
-    pub version: String,
-}
-
-/// A file ttm writes and the user may edit: its content now, and the copy
-/// of what ttm last wrote.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SeenFile {
-    pub current: Option<Vec<u8>>,
-    pub record: Option<Vec<u8>>,
-    /// `<file>.new`, written beside it when the user's version was kept.
-    pub beside: Option<Vec<u8>>,
-}
-
-impl SeenFile {
-    /// It exists and is not what ttm last wrote (or ttm never wrote it).
-    pub fn user_changed(&self) -> bool {
-        self.current.is_some() && self.current != self.record
-    }
-}
-
-/// What setup observes on disk and on PATH beside the doctor's facts.
-#[derive(Debug, Clone, Default)]
-pub struct Seen {
-    pub state: State,
-    /// The first python3 on PATH.
-    pub python3: Option<FoundPython>,
-    /// `python3.X` on PATH, when a version was asked for.
-    pub python_versioned: Option<PathBuf>,
-    pub venv_python_exists: bool,
-    /// `git` found on PATH by setup itself.
-    pub git_on_path: bool,
-    /// macOS: `brew` in its default prefix though not on PATH (installed by
-    /// an earlier run, before a new terminal read `~/.zprofile`).
-    pub brew_in_prefix: bool,
-    pub missing_folders: Vec<String>,
-    pub requirements: SeenFile,
-    pub manifest: SeenFile,
-    /// Chapters of the workspace's ttm.toml, kept when ttm rewrites it.
-    pub chapters: BTreeMap<String, Chapter>,
-    pub lock_exists: bool,
-    pub zprofile: Option<String>,
-    pub venv_activate: Option<String>,
-    /// `<conda env>/conda-meta/state`, where conda keeps an env's variables.
-    pub conda_env_state: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -385,13 +334,6 @@ fn step(id: StepId, title: &str, satisfied: bool, actions: Vec<Action>) -> Step 
         fix: "ttm setup (it resumes at this step)".to_owned(),
         checks: Vec::new(),
     }
-}
-
-/// Does `text` hold ttm's block already (or the very line, added by hand)?
-pub fn has_block(text: Option<&str>, line: &str) -> bool {
-    text.is_some_and(|t| {
-        (t.contains(BLOCK_START) && t.contains(line)) || t.lines().any(|l| l.trim() == line)
-    })
 }
 
 /// The plan: every step in order, satisfied or not, from the machine's
@@ -873,44 +815,29 @@ pub fn plan_setup(
             format!("PyTorch: {set}, the last release for Intel Macs (Python {})", set.python_range())
         });
     }
-    let rendered =
-        render_requirements(&torch_packages, &opts.extra, opts.notebook).unwrap_or_default();
+    let rendered = rendered_or_blocked(
+        render_requirements(&torch_packages, &opts.extra, opts.notebook),
+        &mut blockers,
+    );
     let req_path = ws.requirements();
-    let req_record = super::state::written_record(&ws, &req_path);
-    let kept = seen.requirements.user_changed()
-        && seen.requirements.current.as_deref() != Some(rendered.as_bytes());
-    let (req_done, req_action, installed_req) = if kept {
-        let beside = with_suffix(&req_path, ".new");
+    let req = write_or_keep(&seen.requirements, &ws, &req_path, &rendered);
+    let kept = req.kept;
+    if let Some(beside) = &req.beside {
         notes.push(format!(
             "requirements.txt: you changed it, so yours is kept and installed; ttm's version goes to {}",
             beside.display()
         ));
-        let current = seen.requirements.current.clone().unwrap_or_default();
-        (
-            seen.requirements.beside.as_deref() == Some(rendered.as_bytes()),
-            Action::WriteFile {
-                path: beside,
-                contents: rendered.clone(),
-                record: None,
-            },
-            current,
-        )
+    }
+    let installed_req = if kept {
+        seen.requirements.current.clone().unwrap_or_default()
     } else {
-        (
-            seen.requirements.current.as_deref() == Some(rendered.as_bytes()),
-            Action::WriteFile {
-                path: req_path.clone(),
-                contents: rendered.clone(),
-                record: Some(req_record),
-            },
-            rendered.clone().into_bytes(),
-        )
+        rendered.clone().into_bytes()
     };
     let mut s = step(
         StepId::Requirements,
         "requirements.txt",
-        req_done,
-        vec![req_action],
+        req.done,
+        vec![req.action],
     );
     s.note = Some(if kept {
         "yours, kept".into()
@@ -1114,37 +1041,19 @@ pub fn plan_setup(
     m.chapters = seen.chapters.clone();
     let text = m.to_toml();
     let mpath = ws.manifest();
-    let mkept =
-        seen.manifest.user_changed() && seen.manifest.current.as_deref() != Some(text.as_bytes());
-    let (mdone, maction) = if mkept {
-        let beside = with_suffix(&mpath, ".new");
+    let manifest_write = write_or_keep(&seen.manifest, &ws, &mpath, &text);
+    let mkept = manifest_write.kept;
+    if let Some(beside) = &manifest_write.beside {
         notes.push(format!(
             "ttm.toml: you changed it, so yours is kept; ttm's version goes to {}",
             beside.display()
         ));
-        (
-            seen.manifest.beside.as_deref() == Some(text.as_bytes()),
-            Action::WriteFile {
-                path: beside,
-                contents: text.clone(),
-                record: None,
-            },
-        )
-    } else {
-        (
-            seen.manifest.current.as_deref() == Some(text.as_bytes()),
-            Action::WriteFile {
-                path: mpath.clone(),
-                contents: text.clone(),
-                record: Some(super::state::written_record(&ws, &mpath)),
-            },
-        )
-    };
+    }
     let mut s = step(
         StepId::Manifest,
         "ttm.toml (reproduce it with ttm setup --from ttm.toml)",
-        mdone,
-        vec![maction],
+        manifest_write.done,
+        vec![manifest_write.action],
     );
     s.note = Some(if mkept {
         "yours, kept".into()
@@ -1290,6 +1199,63 @@ fn describe_gpu(facts: &Facts) -> Option<String> {
         "no PyTorch GPU backend"
     };
     Some(format!("{} ({api})", g.name))
+}
+
+/// The rendered `requirements.txt`; a render that failed (a ttm bug) blocks
+/// the plan rather than writing an empty file and installing nothing.
+pub(super) fn rendered_or_blocked(
+    rendered: crate::error::Result<String>,
+    blockers: &mut Vec<Blocker>,
+) -> String {
+    rendered.unwrap_or_else(|e| {
+        blockers.push(Blocker {
+            message: format!("requirements.txt: {e}"),
+            fix: "report it with the output of ttm doctor --report; meanwhile pip install -r a requirements.txt of your own".into(),
+            check: None,
+        });
+        String::new()
+    })
+}
+
+/// How ttm writes a workspace file the user may edit (`requirements.txt`,
+/// `ttm.toml`): in place, with a record of what it wrote; or, when the user
+/// changed the file, beside it as `<file>.new`, theirs kept.
+struct FileWrite {
+    /// The user's version is kept.
+    kept: bool,
+    /// What ttm would write is there already.
+    done: bool,
+    action: Action,
+    /// Where ttm's version goes when the user's is kept.
+    beside: Option<PathBuf>,
+}
+
+fn write_or_keep(seen: &SeenFile, ws: &Workspace, path: &Path, contents: &str) -> FileWrite {
+    let kept = seen.user_changed() && seen.current.as_deref() != Some(contents.as_bytes());
+    if kept {
+        let beside = with_suffix(path, ".new");
+        FileWrite {
+            kept,
+            done: seen.beside.as_deref() == Some(contents.as_bytes()),
+            action: Action::WriteFile {
+                path: beside.clone(),
+                contents: contents.to_owned(),
+                record: None,
+            },
+            beside: Some(beside),
+        }
+    } else {
+        FileWrite {
+            kept,
+            done: seen.current.as_deref() == Some(contents.as_bytes()),
+            action: Action::WriteFile {
+                path: path.to_path_buf(),
+                contents: contents.to_owned(),
+                record: Some(super::state::written_record(ws, path)),
+            },
+            beside: None,
+        }
+    }
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::observe::{FoundPython, Seen, SeenFile};
 use super::plan::*;
 use super::requirements::render_requirements;
 use super::state::fingerprint;
@@ -561,4 +562,23 @@ fn the_shellenv_line_is_added_once() {
         "eval \"$(/opt/homebrew/bin/brew shellenv)\""
     ));
     assert!(!has_block(None, "x"));
+}
+
+#[test]
+fn a_requirements_render_that_fails_blocks_the_plan() {
+    let mut blockers = Vec::new();
+    let text = super::plan::rendered_or_blocked(
+        Err(crate::error::Error::failed(
+            "cannot render requirements.txt: bad template",
+        )),
+        &mut blockers,
+    );
+    assert!(text.is_empty());
+    assert_eq!(blockers.len(), 1);
+    assert!(
+        blockers[0].message.contains("requirements.txt"),
+        "{:?}",
+        blockers[0]
+    );
+    assert!(blockers[0].fix.contains("ttm doctor --report"));
 }
