@@ -91,12 +91,12 @@ fn offline(mut ctx: TestContext, wheels: &Path) -> TestContext {
 #[test]
 fn no_terminal_and_no_yes_exits_2_at_once() {
     let ctx = TestContext::new();
-    let started = Instant::now();
     let (code, out, err) = output(&mut ctx.ttm(["setup"]));
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("--yes"), "{err}");
     assert!(out.is_empty(), "{out}");
-    assert!(started.elapsed() < Duration::from_secs(10));
+    // It refused before it asked anything or ran anything.
+    assert!(!err.contains("Proceed"), "{err}");
     assert!(!ctx.workspace().exists());
 }
 
@@ -902,9 +902,9 @@ fn ctrl_c_during_pip_stops_pip_and_the_next_run_resumes() {
         .unwrap();
     // SAFETY: signals a child process this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let stopped = Instant::now();
+    // What happened, not how long it took: ttm says it was interrupted,
+    // exits 1, and pip's stand-in is gone.
     let out = child.wait_with_output().unwrap();
-    assert!(stopped.elapsed() < Duration::from_secs(10));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
