@@ -15,7 +15,7 @@ pub fn fails(verdicts: &[CheckResult], id: CheckId) -> bool {
     verdict(verdicts, id).is_some_and(|r| r.status == CheckStatus::Fail)
 }
 
-pub fn verdict<'a>(verdicts: &'a [CheckResult], id: CheckId) -> Option<&'a CheckResult> {
+pub fn verdict(verdicts: &[CheckResult], id: CheckId) -> Option<&CheckResult> {
     verdicts.iter().find(|r| r.id == id)
 }
 

@@ -27,7 +27,7 @@ pub(super) fn venv(cx: &Cx, base: &BasePython, steps: &mut Vec<Step>) -> EnvChoi
     let this_env = facts.env.as_ref().is_some_and(|e| e.prefix == venv);
     let env_ok = this_env && !fails(verdicts, CheckId::Env);
     let env_bad = this_env && fails(verdicts, CheckId::Env);
-    let mut cmd = PlannedCmd::new(&base_python, &["-m", "venv"]);
+    let mut cmd = PlannedCmd::new(base_python, &["-m", "venv"]);
     if env_bad {
         cmd = cmd.arg("--clear");
     }
@@ -167,7 +167,7 @@ pub(super) fn conda(
             may_fail: false,
         });
     }
-    let fp = fingerprint(&["conda", &opts.env_name, &minor_version(&conda_python)]);
+    let fp = fingerprint(&["conda", &opts.env_name, &minor_version(conda_python)]);
     let mut s = step(
         StepId::Environment,
         "Python environment (conda)",

@@ -23,7 +23,7 @@ pub(super) fn requirements(
         });
     }
     let rendered = rendered_or_blocked(
-        render_requirements(&torch_packages, &opts.extra, opts.notebook),
+        render_requirements(torch_packages, &opts.extra, opts.notebook),
         blockers,
     );
     let req_path = ws.requirements();

@@ -6,7 +6,7 @@ use super::*;
 /// `pip freeze` into `requirements.lock`, once the packages are in.
 pub(super) fn lock(cx: &Cx, env_python: &EnvPython, pip_fp: &str) -> Step {
     let (seen, ws) = (cx.seen, &cx.ws);
-    let lock_fp = fingerprint(&["lock", &pip_fp]);
+    let lock_fp = fingerprint(&["lock", pip_fp]);
     let mut s = step(
         StepId::Lock,
         "requirements.lock (pip freeze)",
@@ -42,7 +42,7 @@ pub(super) fn manifest(
     m.chapters = seen.chapters.clone();
     let text = m.to_toml();
     let mpath = ws.manifest();
-    let manifest_write = write_or_keep(&seen.manifest, &ws, &mpath, &text);
+    let manifest_write = write_or_keep(&seen.manifest, ws, &mpath, &text);
     let mkept = manifest_write.kept;
     if let Some(beside) = &manifest_write.beside {
         notes.push(format!(

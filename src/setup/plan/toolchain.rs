@@ -116,13 +116,13 @@ pub(super) fn steps(
         let mut formulae: Vec<String> = Vec::new();
         if python_missing {
             formulae.push(install::brew_python_formula(
-                base_version.as_deref().unwrap_or(BREW_DEFAULT_PYTHON),
+                base_version.unwrap_or(BREW_DEFAULT_PYTHON),
             ));
         }
         if git_missing {
             formulae.push("git".into());
         }
-        let mut cmd = PlannedCmd::new(&brew, &["install"]);
+        let mut cmd = PlannedCmd::new(brew, &["install"]);
         cmd.args.extend(formulae.iter().cloned());
         let mut s = step(
             StepId::BrewPackages,

@@ -6,7 +6,7 @@ use super::*;
 /// The book's linear regression, run by the environment's python.
 pub(super) fn torch_check(cx: &Cx, env_python: &EnvPython, pip_fp: &str) -> Step {
     let seen = cx.seen;
-    let check_fp = fingerprint(&["torch-check", &pip_fp]);
+    let check_fp = fingerprint(&["torch-check", pip_fp]);
     let mut s = step(
         StepId::TorchCheck,
         "PyTorch check: the book's linear regression",
