@@ -85,13 +85,7 @@ pub struct DoctorArgs {
     pub report: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EnvKind {
-    Conda,
-    Venv,
-    None,
-}
+pub use crate::env_kind::EnvKind;
 
 #[derive(Debug, Clone, Args)]
 pub struct SetupArgs {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::EnvKind;
+use crate::env_kind::EnvKind;
 use crate::error::{Error, Result};
 use crate::system::System;
 use crate::workspace::Workspace;

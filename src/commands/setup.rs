@@ -23,14 +23,15 @@ use serde_json::{json, Value};
 
 use super::{Context, Status};
 use crate::checks;
-use crate::cli::{EnvKind, SetupArgs};
+use crate::cli::SetupArgs;
+use crate::env_kind::EnvKind;
 use crate::error::{Error, Result};
 use crate::manifest::{self, Manifest};
 use crate::platform::{self, Facts, Os};
 use crate::setup::apply::{Applied, Applier};
 use crate::setup::interrupt::Catch;
 use crate::setup::observe::observe;
-use crate::setup::plan::{plan_setup, Locked, Options, Plan};
+use crate::setup::plan::{plan_setup, Locked, Options, SetupPlan};
 use crate::setup::requirements::{
     check_env_name, check_python_version, check_requirement, parse_lock, parse_packages,
 };
@@ -245,11 +246,7 @@ impl Choices {
     fn into_options(self, ctx: &Context, ws: &Workspace, facts: &Facts) -> Result<Options> {
         // Without a choice, the environment the doctor chose (found, activated, or the default).
         let expected = facts.env_expected.as_ref();
-        let found = expected.and_then(|e| match e.kind.as_str() {
-            "conda" => Some(EnvKind::Conda),
-            "venv" => Some(EnvKind::Venv),
-            _ => None,
-        });
+        let found = expected.map(|e| e.kind).filter(|k| *k != EnvKind::None);
         let env = match self.env {
             Some(EnvKind::Conda) if facts.conda.is_none() => {
                 return Err(Error::Unavailable {
@@ -270,7 +267,9 @@ impl Choices {
             .unwrap_or_else(|| platform::workspace_venv(ws));
         // A conda env found by the doctor (activated, say) keeps its name.
         let env_name = match expected {
-            Some(e) if env == EnvKind::Conda && e.kind == "conda" && !self.named => e.name.clone(),
+            Some(e) if env == EnvKind::Conda && e.kind == EnvKind::Conda && !self.named => {
+                e.name.clone()
+            }
             _ => self.env_name,
         };
         Ok(Options {
@@ -371,7 +370,7 @@ fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Optio
     Ok(())
 }
 
-fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &Plan) {
+fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &SetupPlan) {
     let out = &ctx.out;
     out.line(out.bold("ttm setup: the plan"));
     out.line("");
@@ -500,7 +499,13 @@ fn shell_path(p: &Path) -> String {
     crate::system::shell_quote(&p.display().to_string())
 }
 
-fn print_json(ctx: &Context, plan: &Plan, applied: Option<&Applied>, status: &str, dry_run: bool) {
+fn print_json(
+    ctx: &Context,
+    plan: &SetupPlan,
+    applied: Option<&Applied>,
+    status: &str,
+    dry_run: bool,
+) {
     if !ctx.out.json {
         return;
     }

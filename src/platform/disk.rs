@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::probe::{Detected, Failure, Probe};
+use super::probe::{Detected, Probe, ProbeFailure};
 use crate::system::Cmd;
 
 pub fn detect(probe: &Probe, root: &Path) -> Detected<u64> {
@@ -20,7 +20,7 @@ pub fn detect(probe: &Probe, root: &Path) -> Detected<u64> {
             None => Detected::failed(
                 "disk",
                 "df",
-                Failure::Failed("`df -Pk` printed no size".into()),
+                ProbeFailure::Failed("`df -Pk` printed no size".into()),
             ),
         },
         Err(f) => Detected::failed("disk", "df", f),

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::probe::{Detected, Failure, Probe};
+use super::probe::{Detected, Probe, ProbeFailure, Problem};
 use super::Homebrew;
 use crate::system::Cmd;
 
@@ -25,14 +25,17 @@ pub fn detect(probe: &Probe) -> Detected<Homebrew> {
     let (prefix, version) = std::thread::scope(|s| {
         let version = s.spawn(|| probe.text(Cmd::new(&path).arg("--version")));
         let prefix = probe.text(Cmd::new(&path).arg("--prefix"));
-        (prefix, version.join().unwrap_or(Err(Failure::NotFound)))
+        (
+            prefix,
+            version.join().unwrap_or(Err(ProbeFailure::NotFound)),
+        )
     });
     let prefix = match prefix {
         Ok(text) if !text.trim().is_empty() => PathBuf::from(text.trim()),
         Ok(_) => {
             let mut d = Detected::none();
             d.problems
-                .push("homebrew: `brew --prefix` printed nothing".into());
+                .push(Problem::new("homebrew", "`brew --prefix` printed nothing"));
             return d;
         }
         Err(f) => return Detected::failed("homebrew", "brew", f),

@@ -33,8 +33,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use probe::{Detected, Probe};
+pub use probe::{Detected, Probe, ProbeFailure, Problem};
 
+use crate::env_kind::EnvKind;
 use crate::system::System;
 use crate::workspace::Workspace;
 
@@ -99,7 +100,7 @@ pub fn detect_with(sys: &System, ws: &Workspace, probe: &Probe) -> Facts {
     });
     let mac = os_facts.os == Os::Macos;
 
-    let mut problems = os_facts.problems.clone();
+    let mut problems: Vec<Problem> = os_facts.problems.clone();
     let mut stubs = Vec::new();
     let mut facts = Facts {
         os: os_facts.os,
@@ -112,7 +113,12 @@ pub fn detect_with(sys: &System, ws: &Workspace, probe: &Probe) -> Facts {
         ..Facts::default()
     };
     if let Some(m) = mac_facts {
-        problems.extend(m.problems);
+        // sysctl.rs still notes its problems as "sysctl: …" lines.
+        problems.extend(
+            m.problems
+                .iter()
+                .map(|line| Problem::new("sysctl", line.strip_prefix("sysctl: ").unwrap_or(line))),
+        );
         facts.apple_silicon = m.arm64 == Some(true);
         if let Some(arm64) = m.arm64 {
             facts.arch = Some(if arm64 { "arm64" } else { "x86_64" }.to_owned());
@@ -220,16 +226,9 @@ fn torch_env_vars(sys: &System) -> Vec<(String, String)> {
 }
 
 impl Facts {
-    /// The problems noted by one probe (their text starts with `"{probe}: "`).
-    pub fn problems_of(&self, probe: &str) -> Vec<&str> {
-        self.problems
-            .iter()
-            .filter(|p| {
-                p.strip_prefix(probe)
-                    .is_some_and(|rest| rest.starts_with(": "))
-            })
-            .map(String::as_str)
-            .collect()
+    /// The problems noted by one probe.
+    pub fn problems_of(&self, probe: &str) -> Vec<&Problem> {
+        self.problems.iter().filter(|p| p.probe == probe).collect()
     }
 
     /// The GPU PyTorch would use, the one doctor and setup both name: on a
@@ -311,8 +310,9 @@ pub struct Facts {
     pub disk_free_bytes: Option<u64>,
     /// `PYTORCH_MPS_*` and `PYTORCH_ENABLE_MPS_FALLBACK` as set in our environment.
     pub torch_env_vars: Vec<(String, String)>,
-    /// Probes that timed out, failed or printed something unreadable: "conda: timed out after 10s".
-    pub problems: Vec<String>,
+    /// Probes that timed out, failed or printed something unreadable
+    /// (serialised as lines: "conda: timed out after 10s").
+    pub problems: Vec<Problem>,
     /// macOS: performance cores (`hw.perflevel0.physicalcpu`).
     pub performance_cores: Option<u32>,
     /// macOS: efficiency cores (`hw.perflevel1.physicalcpu`).
@@ -328,8 +328,7 @@ pub struct Facts {
 /// The project environment ttm chose (see `project_env` for the order).
 #[derive(Debug, Clone, Serialize)]
 pub struct ExpectedEnv {
-    /// "conda", "venv" or "none".
-    pub kind: String,
+    pub kind: EnvKind,
     /// The conda env's name, or the venv's folder name ("venv", ".venv").
     pub name: String,
     /// Whether it comes from ttm.toml.

@@ -3,7 +3,7 @@
 //! Linux files are read with `cat` through `System`, like every other fact,
 //! so that a fixture can present another distribution.
 
-use super::probe::{Failure, Probe};
+use super::probe::{Probe, ProbeFailure, Problem};
 use super::Os;
 use crate::system::Cmd;
 
@@ -13,7 +13,7 @@ pub struct OsFacts {
     pub build: Option<String>,
     /// `uname -m`: the process's architecture (x86_64 under Rosetta).
     pub machine: Option<String>,
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
 }
 
 impl OsFacts {
@@ -23,7 +23,7 @@ impl OsFacts {
             version: None,
             build: None,
             machine: None,
-            problems: vec![format!("uname: {why}")],
+            problems: vec![Problem::new("uname", why)],
         }
     }
 }
@@ -35,19 +35,24 @@ pub fn detect(probe: &Probe) -> OsFacts {
         Ok(text) => match parse_uname(&text) {
             Some(u) => u,
             None => {
-                facts.problems.push(format!(
-                    "uname: unexpected output {:?}",
-                    text.trim().chars().take(80).collect::<String>()
+                facts.problems.push(Problem::new(
+                    "uname",
+                    format!(
+                        "unexpected output {:?}",
+                        text.trim().chars().take(80).collect::<String>()
+                    ),
                 ));
                 return facts;
             }
         },
-        Err(Failure::Failed(msg)) => {
-            facts.problems.push(format!("uname: {msg}"));
+        Err(ProbeFailure::Failed(msg)) => {
+            facts.problems.push(Problem::new("uname", msg));
             return facts;
         }
         Err(_) => {
-            facts.problems.push("uname: not found on PATH".to_owned());
+            facts
+                .problems
+                .push(Problem::new("uname", "not found on PATH"));
             return facts;
         }
     };
@@ -61,13 +66,15 @@ pub fn detect(probe: &Probe) -> OsFacts {
                     if v.version.is_none() {
                         facts
                             .problems
-                            .push("sw_vers: no ProductVersion in its output".into());
+                            .push(Problem::new("sw_vers", "no ProductVersion in its output"));
                     }
                     facts.version = v.version;
                     facts.build = v.build;
                 }
-                Err(Failure::Failed(msg)) => facts.problems.push(format!("sw_vers: {msg}")),
-                Err(_) => facts.problems.push("sw_vers: not found on PATH".into()),
+                Err(ProbeFailure::Failed(msg)) => facts.problems.push(Problem::new("sw_vers", msg)),
+                Err(_) => facts
+                    .problems
+                    .push(Problem::new("sw_vers", "not found on PATH")),
             }
         }
         "Linux" => {
@@ -75,10 +82,12 @@ pub fn detect(probe: &Probe) -> OsFacts {
             facts.build = Some(uname.release.clone());
             match probe.text(Cmd::new("cat").arg("/etc/os-release")) {
                 Ok(text) => facts.version = parse_os_release(&text),
-                Err(Failure::Failed(msg)) => facts.problems.push(format!("os-release: {msg}")),
+                Err(ProbeFailure::Failed(msg)) => {
+                    facts.problems.push(Problem::new("os-release", msg))
+                }
                 Err(_) => facts
                     .problems
-                    .push("os-release: cat not found on PATH".into()),
+                    .push(Problem::new("os-release", "cat not found on PATH")),
             }
             if facts.version.is_none() {
                 facts.version = Some(format!("Linux {}", uname.release));
@@ -93,7 +102,7 @@ pub struct LinuxMachine {
     pub cpu_model: Option<String>,
     pub cpu_count: Option<u32>,
     pub memory_bytes: Option<u64>,
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
 }
 
 pub fn detect_linux_machine(probe: &Probe) -> LinuxMachine {
@@ -109,12 +118,12 @@ pub fn detect_linux_machine(probe: &Probe) -> LinuxMachine {
             m.cpu_model = model;
             m.cpu_count = (count > 0).then_some(count);
         }
-        Err(Failure::Failed(msg)) => m.problems.push(format!("cpuinfo: {msg}")),
+        Err(ProbeFailure::Failed(msg)) => m.problems.push(Problem::new("cpuinfo", msg)),
         Err(_) => {}
     }
     match probe.text(Cmd::new("cat").arg("/proc/meminfo")) {
         Ok(text) => m.memory_bytes = parse_meminfo(&text),
-        Err(Failure::Failed(msg)) => m.problems.push(format!("meminfo: {msg}")),
+        Err(ProbeFailure::Failed(msg)) => m.problems.push(Problem::new("meminfo", msg)),
         Err(_) => {}
     }
     m

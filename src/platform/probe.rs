@@ -23,7 +23,7 @@ pub struct Probe<'a> {
 
 /// Why a probe's program gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub enum ProbeFailure {
     /// Not on PATH (or the given path does not exist).
     NotFound,
     /// Apple's stub that works only once the command line tools are installed.
@@ -77,45 +77,45 @@ impl<'a> Probe<'a> {
     }
 
     /// Run `cmd` and return its stdout as text, when it exits 0 with UTF-8 output.
-    pub fn text(&self, cmd: Cmd) -> Result<String, Failure> {
+    pub fn text(&self, cmd: Cmd) -> Result<String, ProbeFailure> {
         self.text_with_stderr(cmd).map(|(out, _)| out)
     }
 
     /// Like [`Probe::text`], with stderr too.
-    pub fn text_with_stderr(&self, cmd: Cmd) -> Result<(String, String), Failure> {
+    pub fn text_with_stderr(&self, cmd: Cmd) -> Result<(String, String), ProbeFailure> {
         let line = shorten(&cmd.to_shell_line());
         self.text_labelled(cmd, &line)
     }
 
     /// Like [`Probe::text`], but a failure names the program as `label`
     /// (an embedded script's name) rather than its whole command line.
-    pub fn text_as(&self, cmd: Cmd, label: &str) -> Result<String, Failure> {
+    pub fn text_as(&self, cmd: Cmd, label: &str) -> Result<String, ProbeFailure> {
         self.text_labelled(cmd, label).map(|(out, _)| out)
     }
 
-    fn text_labelled(&self, cmd: Cmd, line: &str) -> Result<(String, String), Failure> {
+    fn text_labelled(&self, cmd: Cmd, line: &str) -> Result<(String, String), ProbeFailure> {
         let out = match self.sys.run(&cmd.timeout(self.timeout)) {
             Ok(out) => out,
-            Err(RunError::NotFound { .. }) => return Err(Failure::NotFound),
+            Err(RunError::NotFound { .. }) => return Err(ProbeFailure::NotFound),
             Err(RunError::TimedOut { after, .. }) => {
-                return Err(Failure::Failed(format!(
+                return Err(ProbeFailure::Failed(format!(
                     "`{line}` timed out after {}s and was stopped",
                     after.as_secs_f64()
                 )))
             }
-            Err(e @ RunError::Spawn { .. }) => return Err(Failure::Failed(e.to_string())),
+            Err(e @ RunError::Spawn { .. }) => return Err(ProbeFailure::Failed(e.to_string())),
         };
         let stderr = out.stderr_text();
         if !out.success() {
             if is_xcrun_stub_error(&stderr) {
-                return Err(Failure::XcrunStub);
+                return Err(ProbeFailure::XcrunStub);
             }
             let status = match out.status {
                 Some(code) => format!("exited with status {code}"),
                 None => "was killed by a signal".to_owned(),
             };
             let tail = out.tail(1);
-            return Err(Failure::Failed(if tail.is_empty() {
+            return Err(ProbeFailure::Failed(if tail.is_empty() {
                 format!("`{line}` {status}")
             } else {
                 format!("`{line}` {status}: {}", shorten_to(&tail, 400))
@@ -123,7 +123,7 @@ impl<'a> Probe<'a> {
         }
         match String::from_utf8(out.stdout) {
             Ok(s) => Ok((s, stderr)),
-            Err(_) => Err(Failure::Failed(format!(
+            Err(_) => Err(ProbeFailure::Failed(format!(
                 "`{line}` printed output that is not UTF-8 text"
             ))),
         }
@@ -151,12 +151,46 @@ fn shorten_to(s: &str, max: usize) -> String {
     }
 }
 
+/// The old name, still used by `gpu.rs` and `sysctl.rs` (owned elsewhere);
+/// the merger can rename them and drop this line.
+pub(super) use self::ProbeFailure as Failure;
+
+/// What a probe met instead of an answer: which probe ("conda", "torch")
+/// and what happened ("`conda info --json` timed out after 10s and was stopped").
+/// Shown and serialised as one line, `"{probe}: {message}"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub probe: &'static str,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(probe: &'static str, message: impl Into<String>) -> Problem {
+        Problem {
+            probe,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.probe, self.message)
+    }
+}
+
+impl serde::Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// A probe's answer: its value (if any), the problems it met and the
 /// Apple stubs it found, merged into `Facts` by `detect`.
 #[derive(Debug, Clone)]
 pub struct Detected<T> {
     pub value: Option<T>,
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
     pub stubs: Vec<String>,
 }
 
@@ -177,26 +211,26 @@ impl<T> Detected<T> {
     }
 
     /// No value, because of `failure` of the probe called `name` (for `program`).
-    pub fn failed(name: &str, program: &str, failure: Failure) -> Detected<T> {
+    pub fn failed(name: &'static str, program: &str, failure: ProbeFailure) -> Detected<T> {
         let mut d = Detected::none();
         d.note(name, program, failure);
         d
     }
 
     /// Record a failure: a problem line, or a stub.
-    pub fn note(&mut self, name: &str, program: &str, failure: Failure) {
+    pub fn note(&mut self, name: &'static str, program: &str, failure: ProbeFailure) {
         match failure {
-            Failure::NotFound => {}
-            Failure::XcrunStub => {
+            ProbeFailure::NotFound => {}
+            ProbeFailure::XcrunStub => {
                 if !self.stubs.iter().any(|s| s == program) {
                     self.stubs.push(program.to_owned());
                 }
             }
-            Failure::Failed(msg) => self.problems.push(format!("{name}: {msg}")),
+            ProbeFailure::Failed(msg) => self.problems.push(Problem::new(name, msg)),
         }
     }
 
-    pub fn take(self, problems: &mut Vec<String>, stubs: &mut Vec<String>) -> Option<T> {
+    pub fn take(self, problems: &mut Vec<Problem>, stubs: &mut Vec<String>) -> Option<T> {
         problems.extend(self.problems);
         for s in self.stubs {
             if !stubs.contains(&s) {

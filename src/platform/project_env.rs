@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::probe::{Detected, Failure, Probe};
+use super::probe::{Detected, Probe, ProbeFailure, Problem};
 use super::python::{query, run_script};
 use super::{Conda, EnvFlavor, ExpectedEnv, ProjectEnv, Torch};
-use crate::cli::EnvKind;
+use crate::env_kind::EnvKind;
 use crate::env_vars;
 use crate::manifest::{self, DEFAULT_ENV_NAME};
 use crate::system::{last_json_line, Cmd};
@@ -33,16 +33,16 @@ pub struct ProjectFacts {
     pub env: Option<ProjectEnv>,
     pub torch: Option<Torch>,
     pub expected: Option<ExpectedEnv>,
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
 }
 
 pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
     let mut problems = Vec::new();
     let conda = detect_conda(probe).take(&mut problems, &mut Vec::new());
     let (expected, env) = choose_env(probe, ws, conda.as_ref(), &mut problems);
-    let python: Option<PathBuf> = match (&env, expected.kind.as_str()) {
+    let python: Option<PathBuf> = match (&env, expected.kind) {
         (Some(e), _) => Some(e.python.clone()),
-        (None, "none") => probe.sys.which("python3"),
+        (None, EnvKind::None) => probe.sys.which("python3"),
         _ => None,
     };
     let mut env = env;
@@ -58,18 +58,19 @@ pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
                 e.python_version = Some(info.version);
                 e.python_machine = Some(info.machine);
             }
-            (Some(Err(Failure::Failed(msg))), _) => problems.push(format!("env: {msg}")),
-            (Some(Err(_)), Some(e)) => {
-                problems.push(format!("env: {} does not run", e.python.display()))
-            }
+            (Some(Err(ProbeFailure::Failed(msg))), _) => problems.push(Problem::new("env", msg)),
+            (Some(Err(_)), Some(e)) => problems.push(Problem::new(
+                "env",
+                format!("{} does not run", e.python.display()),
+            )),
             _ => {}
         }
         match probed {
             Some(Ok(text)) => match parse_torch_probe(&text) {
                 Ok(t) => torch = Some(t),
-                Err(msg) => problems.push(format!("torch: the probe {msg}")),
+                Err(msg) => problems.push(Problem::new("torch", format!("the probe {msg}"))),
             },
-            Some(Err(Failure::Failed(msg))) => {
+            Some(Err(ProbeFailure::Failed(msg))) => {
                 // It ran and died (a crash while importing torch): torch is
                 // broken, and the last line it printed says how.
                 if let Some(last) = exit_tail(&msg) {
@@ -77,9 +78,12 @@ pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
                 } else if msg.contains(" was killed by a signal") {
                     torch = Some(Torch::broken("importing torch crashed python".into()));
                 }
-                problems.push(format!("torch: {msg}"));
+                problems.push(Problem::new("torch", msg));
             }
-            Some(Err(_)) => problems.push(format!("torch: {} does not run", python.display())),
+            Some(Err(_)) => problems.push(Problem::new(
+                "torch",
+                format!("{} does not run", python.display()),
+            )),
             None => {}
         }
     }
@@ -127,9 +131,9 @@ pub fn workspace_venv(ws: &Workspace) -> PathBuf {
     }
 }
 
-fn chosen(kind: &str, name: &str, reason: String, prefix: Option<PathBuf>) -> ExpectedEnv {
+fn chosen(kind: EnvKind, name: &str, reason: String, prefix: Option<PathBuf>) -> ExpectedEnv {
     ExpectedEnv {
-        kind: kind.to_owned(),
+        kind,
         name: name.to_owned(),
         from_manifest: false,
         reason,
@@ -142,7 +146,7 @@ fn choose_env(
     probe: &Probe,
     ws: &Workspace,
     conda: Option<&Conda>,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) -> (ExpectedEnv, Option<ProjectEnv>) {
     let sys = probe.sys;
     match manifest::chosen(sys, ws) {
@@ -153,7 +157,7 @@ fn choose_env(
                     let env = conda.and_then(|c| conda_env(c, &name));
                     let prefix = env.as_ref().map(|e| e.prefix.clone());
                     (
-                        chosen("conda", &name, "named in ttm.toml".into(), prefix),
+                        chosen(EnvKind::Conda, &name, "named in ttm.toml".into(), prefix),
                         env,
                     )
                 }
@@ -162,7 +166,7 @@ fn choose_env(
                     let env = venv_env(&dir);
                     (
                         chosen(
-                            "venv",
+                            EnvKind::Venv,
                             &folder_name(&dir),
                             "named in ttm.toml".into(),
                             Some(dir),
@@ -171,7 +175,7 @@ fn choose_env(
                     )
                 }
                 EnvKind::None => (
-                    chosen("none", &name, "named in ttm.toml".into(), None),
+                    chosen(EnvKind::None, &name, "named in ttm.toml".into(), None),
                     None,
                 ),
             };
@@ -179,7 +183,7 @@ fn choose_env(
             return e;
         }
         Ok(None) => {}
-        Err(e) => problems.push(format!("manifest: {e}")),
+        Err(e) => problems.push(Problem::new("manifest", e.to_string())),
     }
     if let Some(dir) = sys.var_non_empty(env_vars::VIRTUAL_ENV).map(PathBuf::from) {
         if let Some(env) = venv_env(&dir) {
@@ -188,7 +192,7 @@ fn choose_env(
                 env_vars::VIRTUAL_ENV,
                 dir.display()
             );
-            return (chosen("venv", &env.name, why, Some(dir)), Some(env));
+            return (chosen(EnvKind::Venv, &env.name, why, Some(dir)), Some(env));
         }
     }
     if let (Some(c), Some(prefix)) = (conda, sys.var_non_empty(env_vars::CONDA_PREFIX)) {
@@ -202,7 +206,7 @@ fn choose_env(
                     env_vars::CONDA_PREFIX,
                     prefix.display()
                 );
-                return (chosen("conda", &name, why, Some(prefix)), Some(env));
+                return (chosen(EnvKind::Conda, &name, why, Some(prefix)), Some(env));
             }
         }
     }
@@ -214,22 +218,30 @@ fn choose_env(
         ),
     ] {
         if let Some(env) = venv_env(&dir) {
-            return (chosen("venv", &env.name, why.into(), Some(dir)), Some(env));
+            return (
+                chosen(EnvKind::Venv, &env.name, why.into(), Some(dir)),
+                Some(env),
+            );
         }
     }
     if let Some(env) = conda.and_then(|c| conda_env(c, DEFAULT_ENV_NAME)) {
         let why = format!("the book's conda env (conda create -n {DEFAULT_ENV_NAME})");
         return (
-            chosen("conda", DEFAULT_ENV_NAME, why, Some(env.prefix.clone())),
+            chosen(
+                EnvKind::Conda,
+                DEFAULT_ENV_NAME,
+                why,
+                Some(env.prefix.clone()),
+            ),
             Some(env),
         );
     }
     if conda.is_some() {
         let why = "none exists yet; conda is installed, so setup makes the book's conda env".into();
-        (chosen("conda", DEFAULT_ENV_NAME, why, None), None)
+        (chosen(EnvKind::Conda, DEFAULT_ENV_NAME, why, None), None)
     } else {
         let why = "none exists yet; setup makes a venv in the workspace".into();
-        (chosen("venv", ".venv", why, Some(ws.venv())), None)
+        (chosen(EnvKind::Venv, ".venv", why, Some(ws.venv())), None)
     }
 }
 
@@ -306,10 +318,10 @@ fn detect_conda(probe: &Probe) -> Detected<Conda> {
             Err(msg) => Detected::failed(
                 "conda",
                 "conda",
-                Failure::Failed(format!("`conda info --json` {msg}")),
+                ProbeFailure::Failed(format!("`conda info --json` {msg}")),
             ),
         },
-        Err(Failure::NotFound) => Detected::none(),
+        Err(ProbeFailure::NotFound) => Detected::none(),
         Err(f) => Detected::failed("conda", "conda", f),
     }
 }
@@ -338,7 +350,7 @@ pub fn parse_conda_info(text: &str) -> Result<CondaInfo, String> {
 }
 
 #[derive(Debug, Deserialize)]
-struct TorchProbe {
+struct TorchProbeReply {
     ok: bool,
     #[serde(default)]
     error: Option<String>,
@@ -365,7 +377,7 @@ struct TorchProbe {
 /// Parse what `scripts/torch_probe.py` prints.
 pub fn parse_torch_probe(text: &str) -> Result<Torch, String> {
     let line = last_json_line(text).ok_or_else(|| "printed no JSON".to_owned())?;
-    let p: TorchProbe =
+    let p: TorchProbeReply =
         serde_json::from_str(line).map_err(|e| format!("printed unreadable JSON ({e})"))?;
     Ok(Torch {
         version: if p.ok { p.version } else { None },

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::probe::{Detected, Failure, Probe};
+use super::probe::{Detected, Probe, ProbeFailure};
 use super::Python;
 use crate::system::{last_json_line, Cmd};
 
@@ -44,7 +44,11 @@ pub fn parse_python_info(text: &str) -> Result<PythonInfo, String> {
 
 /// Run an embedded script with `python -I -B -c`. A failure names the
 /// probe by its marker (`# ttm:torch-probe`), never with the script's text.
-pub(crate) fn run_script(probe: &Probe, python: &Path, script: &str) -> Result<String, Failure> {
+pub(crate) fn run_script(
+    probe: &Probe,
+    python: &Path,
+    script: &str,
+) -> Result<String, ProbeFailure> {
     let label = format!(
         "{} -I -B -c <the {} probe>",
         python.display(),
@@ -64,9 +68,9 @@ pub(crate) fn script_name(script: &str) -> &str {
 }
 
 /// Ask one interpreter about itself.
-pub(crate) fn query(probe: &Probe, python: &Path) -> Result<PythonInfo, Failure> {
+pub(crate) fn query(probe: &Probe, python: &Path) -> Result<PythonInfo, ProbeFailure> {
     let text = run_script(probe, python, PYTHON_INFO_SCRIPT)?;
-    parse_python_info(&text).map_err(Failure::Failed)
+    parse_python_info(&text).map_err(ProbeFailure::Failed)
 }
 
 /// `apple_stub` is judged as if on a Mac; `detect` clears it elsewhere.
@@ -74,7 +78,7 @@ pub fn detect(probe: &Probe) -> Detected<Python> {
     let mut d = Detected::none();
     for path in probe.sys.which_all("python3") {
         if probe.is_apple_stub_not_to_run(&path) {
-            d.note("python", "python3", Failure::XcrunStub);
+            d.note("python", "python3", ProbeFailure::XcrunStub);
             continue;
         }
         match query(probe, &path) {

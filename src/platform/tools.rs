@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::probe::{Detected, Failure, Probe};
+use super::probe::{Detected, Probe, ProbeFailure};
 use super::Tool;
 use crate::system::Cmd;
 
@@ -19,7 +19,7 @@ pub fn detect_xcode_clt(probe: &Probe) -> Detected<PathBuf> {
             }
         }
         // "xcode-select: error: unable to get active developer directory…": not installed.
-        Err(Failure::Failed(msg))
+        Err(ProbeFailure::Failed(msg))
             if msg
                 .to_lowercase()
                 .contains("unable to get active developer directory") =>
@@ -35,7 +35,7 @@ pub fn detect_git(probe: &Probe) -> Detected<Tool> {
         return Detected::none();
     };
     if probe.is_apple_stub_not_to_run(&path) {
-        return Detected::failed("git", "git", Failure::XcrunStub);
+        return Detected::failed("git", "git", ProbeFailure::XcrunStub);
     }
     match probe.text(Cmd::new(&path).arg("--version")) {
         Ok(text) => Detected::found(Tool {

@@ -4,7 +4,6 @@
 //! failure stops the run with the step, the last lines of its log, the log's
 //! path and the fix. Running `ttm setup` again resumes at that step.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,12 +12,14 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::plan::{
-    has_block, Action, EnvPython, Plan, PlannedCmd, Step, StepId, BLOCK_END, BLOCK_START,
-};
+use super::known_failures::known_fix;
+use super::plan::{Action, EnvPython, PlannedCmd, SetupPlan, Step, StepId};
+use super::shell_profile::append_block;
 use super::state::State;
+use super::step_log::{self, log_header, read_from};
+use super::tool_output::{current_activity, last_json};
 use crate::error::{Error, Result};
-use crate::system::{last_json_line, last_lines, Cmd, System};
+use crate::system::{last_lines, Cmd, System};
 use crate::ui::{Printer, Prompter};
 use crate::workspace::Workspace;
 
@@ -37,7 +38,7 @@ pub struct StepReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Failure {
+pub struct StepFailure {
     pub step: StepId,
     pub title: String,
     pub reason: String,
@@ -53,7 +54,7 @@ pub struct Applied {
     pub torch_check: Option<Value>,
     /// `ttm selftest --json`'s document.
     pub selftest: Option<Value>,
-    pub failure: Option<Failure>,
+    pub failure: Option<StepFailure>,
 }
 
 pub struct Applier<'a> {
@@ -65,10 +66,12 @@ pub struct Applier<'a> {
     pub interrupted: Arc<AtomicBool>,
 }
 
-/// How an action failed: why, the last lines, where the log is.
+/// How an action failed: why, the last lines, and a fix better than the
+/// step's own when the failure is not the program's (its log unwritable).
 struct ActionError {
     reason: String,
     tail: String,
+    fix: Option<String>,
 }
 
 impl ActionError {
@@ -76,12 +79,34 @@ impl ActionError {
         ActionError {
             reason: reason.into(),
             tail: String::new(),
+            fix: None,
+        }
+    }
+
+    fn with_tail(reason: impl Into<String>, tail: String) -> ActionError {
+        ActionError {
+            tail,
+            ..ActionError::new(reason)
+        }
+    }
+}
+
+/// A log that cannot be written: its message, and its fix instead of the step's.
+impl From<Error> for ActionError {
+    fn from(e: Error) -> ActionError {
+        ActionError {
+            fix: e.fix().map(str::to_owned),
+            reason: match e {
+                Error::Failed { message, .. } => message,
+                other => other.to_string(),
+            },
+            tail: String::new(),
         }
     }
 }
 
 impl Applier<'_> {
-    pub fn apply(&self, plan: &Plan) -> Result<Applied> {
+    pub fn apply(&self, plan: &SetupPlan) -> Result<Applied> {
         let mut applied = Applied::default();
         let mut state = State::load(self.sys, &self.ws)?;
         let logs = self.ws.logs();
@@ -165,8 +190,12 @@ impl Applier<'_> {
                         state.save(self.sys, &self.ws)?;
                     }
                     self.out.line(format!("      {}", self.out.red("failed")));
-                    let fix = known_fix(&e.tail).unwrap_or(&step.fix).to_owned();
-                    applied.failure = Some(Failure {
+                    let fix = e
+                        .fix
+                        .clone()
+                        .or_else(|| known_fix(&e.tail).map(str::to_owned))
+                        .unwrap_or_else(|| step.fix.clone());
+                    applied.failure = Some(StepFailure {
                         step: step.id,
                         title: step.title.clone(),
                         reason: e.reason,
@@ -224,8 +253,7 @@ impl Applier<'_> {
                         })?;
                     }
                 }
-                Action::AppendBlock { path, lines } => self
-                    .append_block(path, lines)
+                Action::AppendBlock { path, lines } => append_block(self.sys, path, lines)
                     .map_err(|e| ActionError::new(e.to_string()))?,
                 Action::WriteFile {
                     path,
@@ -263,7 +291,7 @@ impl Applier<'_> {
     /// showing what pip is at.
     fn run_logged(&self, cmd: &PlannedCmd, log: &Path, title: &str) -> Result<(), ActionError> {
         let line = cmd.line();
-        let start = log_header(log, title, &line);
+        let start = log_header(log, title, &line)?;
         if cmd.interactive {
             self.out.line(format!("      $ {line}"));
             let out = self
@@ -295,14 +323,11 @@ impl Applier<'_> {
         let tail = || last_lines(&read_from(log, start).unwrap_or_default(), TAIL_LINES);
         match result {
             Ok(Ok(out)) if out.success() => Ok(()),
-            Ok(Ok(out)) => Err(ActionError {
-                reason: format!("`{line}` exited with {}", exit_text(out.status)),
-                tail: tail(),
-            }),
-            Ok(Err(e)) => Err(ActionError {
-                reason: e.to_string(),
-                tail: tail(),
-            }),
+            Ok(Ok(out)) => Err(ActionError::with_tail(
+                format!("`{line}` exited with {}", exit_text(out.status)),
+                tail(),
+            )),
+            Ok(Err(e)) => Err(ActionError::with_tail(e.to_string(), tail())),
             Err(_) => Err(ActionError::new(format!("`{line}` could not be watched"))),
         }
     }
@@ -314,7 +339,7 @@ impl Applier<'_> {
         timeout: Duration,
         log: &Path,
     ) -> Result<(), ActionError> {
-        log_header(log, &format!("waiting for {what}"), &cmd.line());
+        log_header(log, &format!("waiting for {what}"), &cmd.line())?;
         let spinner = self.out.spinner(format!("waiting for {what}"));
         let started = Instant::now();
         loop {
@@ -337,35 +362,6 @@ impl Applier<'_> {
         }
     }
 
-    fn append_block(&self, path: &Path, lines: &[String]) -> Result<()> {
-        // Follow a symlinked dotfile instead of replacing the link.
-        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let old = self
-            .sys
-            .read_optional(&target)?
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        if lines.iter().all(|l| has_block(Some(&old), l)) {
-            return Ok(());
-        }
-        let mut text = old;
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        text.push_str(BLOCK_START);
-        text.push('\n');
-        for l in lines {
-            text.push_str(l);
-            text.push('\n');
-        }
-        text.push_str(BLOCK_END);
-        text.push('\n');
-        self.sys.write_atomic(&target, text.as_bytes())
-    }
-
     /// Run a program, capturing its output, and copy both streams into the log.
     fn capture(
         &self,
@@ -374,19 +370,13 @@ impl Applier<'_> {
         title: &str,
         log: &Path,
     ) -> Result<crate::system::Output, ActionError> {
-        log_header(log, title, line);
+        log_header(log, title, line)?;
         let spinner = self.out.spinner(title.to_owned());
         let out = self.sys.run(&cmd.cancel_on(self.interrupted.clone()));
         spinner.finish_and_clear();
         let out = out.map_err(|e| ActionError::new(e.to_string()))?;
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(log)
-        {
-            let _ = f.write_all(&out.stdout);
-            let _ = f.write_all(&out.stderr);
-        }
+        step_log::append(log, &out.stdout)?;
+        step_log::append(log, &out.stderr)?;
         Ok(out)
     }
 
@@ -419,20 +409,20 @@ impl Applier<'_> {
                 ));
                 Ok(v)
             }
-            Some(v) => Err(ActionError {
-                reason: format!(
+            Some(v) => Err(ActionError::with_tail(
+                format!(
                     "the PyTorch check failed: {}",
                     v["error"].as_str().unwrap_or("no reason given")
                 ),
-                tail: out.tail(TAIL_LINES),
-            }),
-            None => Err(ActionError {
-                reason: format!(
+                out.tail(TAIL_LINES),
+            )),
+            None => Err(ActionError::with_tail(
+                format!(
                     "the PyTorch check printed no result (exit {})",
                     exit_text(out.status)
                 ),
-                tail: out.tail(TAIL_LINES),
-            }),
+                out.tail(TAIL_LINES),
+            )),
         }
     }
 
@@ -447,20 +437,20 @@ impl Applier<'_> {
         let out = self.capture(cmd, "ttm selftest --json", "ttm selftest", log)?;
         match last_json(&out.stdout_text()) {
             Some(v) if v["ready"] == Value::Bool(true) => Ok(v),
-            Some(v) => Err(ActionError {
-                reason: "the self-test says this machine is not ready".into(),
-                tail: last_lines(
+            Some(v) => Err(ActionError::with_tail(
+                "the self-test says this machine is not ready",
+                last_lines(
                     &serde_json::to_string_pretty(&v).unwrap_or_default(),
                     TAIL_LINES,
                 ),
-            }),
-            None => Err(ActionError {
-                reason: format!(
+            )),
+            None => Err(ActionError::with_tail(
+                format!(
                     "`ttm selftest --json` printed no result (exit {})",
                     exit_text(out.status)
                 ),
-                tail: out.tail(TAIL_LINES),
-            }),
+                out.tail(TAIL_LINES),
+            )),
         }
     }
 
@@ -475,10 +465,10 @@ impl Applier<'_> {
             .timeout(Duration::from_secs(300));
         let out = self.capture(cmd, &planned.line(), "pip freeze", log)?;
         if !out.success() {
-            return Err(ActionError {
-                reason: format!("pip freeze exited with {}", exit_text(out.status)),
-                tail: out.tail(TAIL_LINES),
-            });
+            return Err(ActionError::with_tail(
+                format!("pip freeze exited with {}", exit_text(out.status)),
+                out.tail(TAIL_LINES),
+            ));
         }
         self.sys
             .write_atomic(path, &out.stdout)
@@ -486,131 +476,9 @@ impl Applier<'_> {
     }
 }
 
-/// Append the header of a command to its log; returns the log's length
-/// after it (where this command's output starts).
-fn log_header(log: &Path, title: &str, line: &str) -> u64 {
-    let header = format!("==> {} {title}\n$ {line}\n", utc_now());
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(log)
-    {
-        let _ = f.write_all(header.as_bytes());
-    }
-    std::fs::metadata(log).map(|m| m.len()).unwrap_or(0)
-}
-
-fn read_from(log: &Path, start: u64) -> Option<String> {
-    let bytes = std::fs::read(log).ok()?;
-    let from = (start as usize).min(bytes.len());
-    Some(String::from_utf8_lossy(&bytes[from..]).into_owned())
-}
-
-/// What pip (or brew, conda) is doing now, from the end of its output.
-pub fn current_activity(text: &str) -> Option<String> {
-    for line in text.lines().rev() {
-        let l = line.trim();
-        for prefix in [
-            "Collecting ",
-            "Downloading ",
-            "Using cached ",
-            "Building wheel for ",
-            "Installing collected packages: ",
-            "==> Pouring ",
-            "==> Downloading ",
-        ] {
-            if let Some(rest) = l.strip_prefix(prefix) {
-                let what = rest.split_whitespace().next().unwrap_or(rest);
-                let what = what.rsplit('/').next().unwrap_or(what);
-                let verb = match prefix.trim() {
-                    "Installing collected packages:" => "installing",
-                    "Collecting" => "collecting",
-                    "Building wheel for" => "building",
-                    _ => "downloading",
-                };
-                return Some(format!("{verb} {what}"));
-            }
-        }
-    }
-    None
-}
-
-/// A fix better than the step's own, recognised from the program's last words.
-fn known_fix(tail: &str) -> Option<&'static str> {
-    [
-        (
-            "externally-managed-environment",
-            "this Python refuses pip install --user: ttm setup --env venv",
-        ),
-        (
-            "ensurepip is not available",
-            "sudo apt-get install -y python3-venv, then ttm setup",
-        ),
-        (
-            "No module named venv",
-            "sudo apt-get install -y python3-venv, then ttm setup",
-        ),
-        (
-            "No space left on device",
-            "free some disk space, then ttm setup",
-        ),
-    ]
-    .iter()
-    .find(|(needle, _)| tail.contains(needle))
-    .map(|(_, fix)| *fix)
-}
-
-/// The JSON object a program printed: its last one-line object, or the whole
-/// text (`ttm selftest --json` prints pretty JSON).
-fn last_json(text: &str) -> Option<Value> {
-    last_json_line(text)
-        .and_then(|l| serde_json::from_str::<Value>(l).ok())
-        .or_else(|| serde_json::from_str::<Value>(text.trim()).ok())
-        .filter(Value::is_object)
-}
-
 fn exit_text(status: Option<i32>) -> String {
     match status {
         Some(c) => format!("code {c}"),
         None => "a signal".into(),
-    }
-}
-
-fn utc_now() -> String {
-    crate::calendar::utc_timestamp(crate::calendar::unix_now())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pip_activity() {
-        let log = "Collecting torch\n  Downloading torch-2.5.1-cp311-none-macosx_11_0_arm64.whl (63.9 MB)\n";
-        assert_eq!(
-            current_activity(log).unwrap(),
-            "downloading torch-2.5.1-cp311-none-macosx_11_0_arm64.whl"
-        );
-        assert_eq!(
-            current_activity("Installing collected packages: numpy, torch").unwrap(),
-            "installing numpy,"
-        );
-        assert_eq!(current_activity("nothing"), None);
-    }
-
-    #[test]
-    fn known_failures_get_their_own_fix() {
-        let tail =
-            "error: externally-managed-environment\n× This environment is externally managed";
-        assert!(known_fix(tail).unwrap().contains("--env venv"));
-        assert!(known_fix("The virtual environment was not created successfully because ensurepip is not available.").unwrap().contains("python3-venv"));
-        assert_eq!(known_fix("ERROR: network down"), None);
-    }
-
-    #[test]
-    fn json_from_noisy_output() {
-        assert_eq!(last_json("warning\n{\"ok\": true}\n").unwrap()["ok"], true);
-        assert!(last_json("no json").is_none());
-        assert!(last_json("[1]").is_none());
     }
 }

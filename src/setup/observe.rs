@@ -5,17 +5,72 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::plan::{FoundPython, Options, Seen, SeenFile};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::plan::Options;
 use super::requirements::minor_version;
 use super::state::{written_record, State};
-use crate::cli::EnvKind;
-use crate::error::Result;
-use crate::manifest::Manifest;
+use crate::env_kind::EnvKind;
+use crate::error::{Error, Result};
+use crate::manifest::{Chapter, Manifest};
 use crate::platform::{Facts, Os};
 use crate::system::{Cmd, System};
 use crate::workspace::{Workspace, FOLDERS};
 
 const VERSION_SCRIPT: &str = "import sys; print('%d.%d.%d' % sys.version_info[:3])";
+
+/// A Python found on PATH by setup itself, with its version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FoundPython {
+    pub path: PathBuf,
+    pub version: String,
+}
+
+/// A file ttm writes and the user may edit: its content now, and the copy
+/// of what ttm last wrote.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeenFile {
+    pub current: Option<Vec<u8>>,
+    pub record: Option<Vec<u8>>,
+    /// `<file>.new`, written beside it when the user's version was kept.
+    pub beside: Option<Vec<u8>>,
+}
+
+impl SeenFile {
+    /// It exists and is not what ttm last wrote (or ttm never wrote it).
+    pub fn user_changed(&self) -> bool {
+        self.current.is_some() && self.current != self.record
+    }
+}
+
+/// What setup observes on disk and on PATH beside the doctor's facts.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    pub state: State,
+    /// The first python3 on PATH.
+    pub python3: Option<FoundPython>,
+    /// `python3.X` on PATH, when a version was asked for.
+    pub python_versioned: Option<PathBuf>,
+    pub venv_python_exists: bool,
+    /// `git` found on PATH by setup itself.
+    pub git_on_path: bool,
+    /// macOS: `brew` in its default prefix though not on PATH (installed by
+    /// an earlier run, before a new terminal read `~/.zprofile`).
+    pub brew_in_prefix: bool,
+    pub missing_folders: Vec<String>,
+    pub requirements: SeenFile,
+    pub manifest: SeenFile,
+    /// Chapters of the workspace's ttm.toml, kept when ttm rewrites it.
+    pub chapters: BTreeMap<String, Chapter>,
+    pub lock_exists: bool,
+    pub zprofile: Option<String>,
+    pub venv_activate: Option<String>,
+    /// `<conda env>/conda-meta/state`, where conda keeps an env's variables.
+    pub conda_env_state: Option<String>,
+}
 
 pub fn observe(sys: &System, facts: &Facts, opts: &Options) -> Result<Seen> {
     let ws = Workspace::at(&opts.workspace);
@@ -52,10 +107,20 @@ pub fn observe(sys: &System, facts: &Facts, opts: &Options) -> Result<Seen> {
             beside: sys.read_optional(Path::new(&beside))?,
         })
     };
-    let chapters = match Manifest::load(sys, &ws.manifest()) {
-        Ok(Some(m)) => m.chapters,
-        _ => Default::default(),
-    };
+    // The workspace's ttm.toml keeps its chapters when setup rewrites it, so
+    // one that does not parse stops setup rather than losing them.
+    let chapters = Manifest::load(sys, &ws.manifest())
+        .map_err(|e| match e {
+            Error::BadFile { path, message } => Error::BadFile {
+                path,
+                message: format!(
+                    "{message} (setup keeps its chapters when it rewrites it): fix the file or move it away, then run ttm setup again"
+                ),
+            },
+            other => other,
+        })?
+        .map(|m| m.chapters)
+        .unwrap_or_default();
     let conda_env_state = match (opts.env, &facts.conda) {
         (EnvKind::Conda, Some(c)) => c
             .envs

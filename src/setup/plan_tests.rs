@@ -3,14 +3,17 @@
 
 use std::path::{Path, PathBuf};
 
+use super::observe::{FoundPython, Seen, SeenFile};
 use super::plan::*;
 use super::requirements::render_requirements;
 use super::state::fingerprint;
-use crate::cli::EnvKind;
+use crate::checks::CheckId;
+use crate::env_kind::EnvKind;
+use crate::install::HOMEBREW_INSTALL_URL;
 use crate::platform::*;
 
 /// The plan over the doctor's own verdicts on these facts.
-fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> Plan {
+fn plan_setup(facts: &Facts, opts: &Options, seen: &Seen) -> SetupPlan {
     super::plan::plan_setup(facts, &crate::checks::run_all(facts), opts, seen)
 }
 
@@ -71,11 +74,11 @@ fn fresh_seen() -> Seen {
     }
 }
 
-fn ids(plan: &Plan) -> Vec<&'static str> {
+fn ids(plan: &SetupPlan) -> Vec<&'static str> {
     plan.steps.iter().map(|s| s.id.as_str()).collect()
 }
 
-fn lines(plan: &Plan, id: StepId) -> Vec<String> {
+fn lines(plan: &SetupPlan, id: StepId) -> Vec<String> {
     plan.step(id)
         .unwrap()
         .actions
@@ -273,7 +276,7 @@ fn rosetta_blocks_and_intel_homebrew_gets_a_native_one_beside_it() {
     f.rosetta = Some(true);
     let plan = plan_setup(&f, &opts(), &fresh_seen());
     assert!(plan.blockers[0].message.contains("Rosetta"));
-    assert_eq!(plan.blockers[0].check, Some("rosetta"));
+    assert_eq!(plan.blockers[0].check, Some(CheckId::Rosetta));
 
     let mut f = ready_mac();
     f.homebrew = Some(Homebrew {
@@ -285,7 +288,7 @@ fn rosetta_blocks_and_intel_homebrew_gets_a_native_one_beside_it() {
     let plan = plan_setup(&f, &opts(), &fresh_seen());
     assert!(plan.blockers.is_empty(), "{:?}", plan.blockers);
     let brew = plan.step(StepId::Homebrew).unwrap();
-    assert!(!brew.satisfied && brew.checks.contains(&"homebrew"));
+    assert!(!brew.satisfied && brew.checks.contains(&CheckId::Homebrew));
     assert_eq!(
         lines(&plan, StepId::Homebrew)[1],
         "$ NONINTERACTIVE=1 /usr/bin/arch -arm64 /bin/bash /h/ws/.ttm/homebrew-install.sh"
@@ -559,4 +562,23 @@ fn the_shellenv_line_is_added_once() {
         "eval \"$(/opt/homebrew/bin/brew shellenv)\""
     ));
     assert!(!has_block(None, "x"));
+}
+
+#[test]
+fn a_requirements_render_that_fails_blocks_the_plan() {
+    let mut blockers = Vec::new();
+    let text = super::plan::rendered_or_blocked(
+        Err(crate::error::Error::failed(
+            "cannot render requirements.txt: bad template",
+        )),
+        &mut blockers,
+    );
+    assert!(text.is_empty());
+    assert_eq!(blockers.len(), 1);
+    assert!(
+        blockers[0].message.contains("requirements.txt"),
+        "{:?}",
+        blockers[0]
+    );
+    assert!(blockers[0].fix.contains("ttm doctor --report"));
 }

@@ -8,14 +8,14 @@
 //! comes first), and takes "done" away from a step whose check fails.
 
 use super::plan::{Blocker, Step};
-use crate::checks::{CheckResult, CheckStatus};
+use crate::checks::{CheckId, CheckResult, CheckStatus};
 
 /// Whether the doctor's check `id` failed.
-pub fn fails(verdicts: &[CheckResult], id: &str) -> bool {
+pub fn fails(verdicts: &[CheckResult], id: CheckId) -> bool {
     verdict(verdicts, id).is_some_and(|r| r.status == CheckStatus::Fail)
 }
 
-pub fn verdict<'a>(verdicts: &'a [CheckResult], id: &str) -> Option<&'a CheckResult> {
+pub fn verdict(verdicts: &[CheckResult], id: CheckId) -> Option<&CheckResult> {
     verdicts.iter().find(|r| r.id == id)
 }
 
@@ -53,7 +53,7 @@ mod tests {
     use super::*;
     use crate::setup::plan::StepId;
 
-    fn check(id: &'static str, status: CheckStatus) -> CheckResult {
+    fn check(id: CheckId, status: CheckStatus) -> CheckResult {
         CheckResult {
             id,
             status,
@@ -63,7 +63,7 @@ mod tests {
         }
     }
 
-    fn step(checks: Vec<&'static str>, satisfied: bool) -> Step {
+    fn step(checks: Vec<CheckId>, satisfied: bool) -> Step {
         Step {
             id: StepId::Homebrew,
             title: "t".into(),
@@ -80,22 +80,22 @@ mod tests {
     #[test]
     fn a_failure_no_step_repairs_blocks_and_nothing_failing_is_done() {
         let verdicts = [
-            check("rosetta", CheckStatus::Fail),
-            check("homebrew", CheckStatus::Fail),
-            check("git", CheckStatus::Ok),
-            check("python", CheckStatus::Fail),
+            check(CheckId::Rosetta, CheckStatus::Fail),
+            check(CheckId::Homebrew, CheckStatus::Fail),
+            check(CheckId::Git, CheckStatus::Ok),
+            check(CheckId::Python, CheckStatus::Fail),
         ];
         let mut steps = vec![
-            step(vec!["homebrew"], false),
-            step(vec!["python", "git"], true),
+            step(vec![CheckId::Homebrew], false),
+            step(vec![CheckId::Python, CheckId::Git], true),
         ];
         let mut blockers = vec![];
         reconcile(&verdicts, &mut steps, &mut blockers);
         let ids: Vec<_> = blockers.iter().map(|b| b.check).collect();
-        assert_eq!(ids, [Some("rosetta"), Some("python")]);
+        assert_eq!(ids, [Some(CheckId::Rosetta), Some(CheckId::Python)]);
         assert_eq!(blockers[0].fix, "fix rosetta");
         assert!(!steps[1].satisfied);
         assert!(steps[1].note.as_deref().unwrap().contains("`python`"));
-        assert!(fails(&verdicts, "homebrew") && !fails(&verdicts, "git"));
+        assert!(fails(&verdicts, CheckId::Homebrew) && !fails(&verdicts, CheckId::Git));
     }
 }

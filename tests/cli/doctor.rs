@@ -3,7 +3,8 @@
 //! probe can meet (hung, failing, non-UTF-8, garbage), HOME unset, PATH empty,
 //! a workspace that is a file.
 
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use crate::common::*;
 
@@ -226,19 +227,62 @@ fn this_real_machine() {
     );
 }
 
+/// A shim that notes it started (`<dir>/<name>.started`), waits until every
+/// one of `others` has started too (bounded: 30s), notes that it saw them
+/// (`<name>.saw-all`) and its pid, then hangs. Probes run in sequence would
+/// never see each other: each is stopped at the timeout before the next starts.
+fn hang_after_meeting(dir: &Path, name: &str, others: &[&str]) -> String {
+    let d = dir.display();
+    let all: Vec<String> = others
+        .iter()
+        .map(|o| format!("[ -e {d}/{o}.started ]"))
+        .collect();
+    format!(
+        ": > {d}/{name}.started\n\
+         i=0\n\
+         while [ $i -lt 600 ]; do\n\
+         if {all}; then : > {d}/{name}.saw-all; break; fi\n\
+         i=$((i+1)); /bin/sleep 0.05\n\
+         done\n\
+         echo $$ > {d}/{name}.pid\n\
+         exec /bin/sleep 30",
+        all = all.join(" && ")
+    )
+}
+
+/// Whether the process `pid` is gone (after a short grace for the reaper).
+fn gone(pid: &str) -> bool {
+    (0..100).any(|_| {
+        let alive = std::process::Command::new("/bin/sh")
+            .args(["-c", &format!("kill -0 {pid} 2>/dev/null")])
+            .status()
+            .is_ok_and(|s| s.success());
+        if alive {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        !alive
+    })
+}
+
 #[test]
 fn hung_probes_are_stopped_in_parallel() {
     let mut ctx = profile("apple-silicon-ready");
-    for p in ["conda", "system_profiler", "df"] {
-        ctx.shim(p, "exec /bin/sleep 30");
+    let marks = ctx.temp.path().join("marks");
+    std::fs::create_dir_all(&marks).unwrap();
+    let names = ["conda", "system_profiler", "df"];
+    for p in names {
+        ctx.shim(p, &hang_after_meeting(&marks, p, &names));
     }
     let ctx = ctx.env("TTM_PROBE_TIMEOUT", "2");
-    let started = Instant::now();
     let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
-    let took = started.elapsed();
     let v = check_contract(code, &out);
-    // Three probes of 2s each: in sequence they would take 6s.
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    for p in names {
+        // Each met the other two: they ran at the same time.
+        assert!(marks.join(format!("{p}.saw-all")).exists(), "{p} ran alone");
+        // And each was stopped, not left hanging.
+        let pid = std::fs::read_to_string(marks.join(format!("{p}.pid"))).unwrap();
+        assert!(gone(pid.trim()), "{p} ({}) still runs", pid.trim());
+    }
     for id in ["conda", "gpu", "disk"] {
         assert_eq!(status(&v, id), "warn", "{id}");
         assert!(
@@ -252,14 +296,18 @@ fn hung_probes_are_stopped_in_parallel() {
 #[test]
 fn a_hung_uname_does_not_delay_the_other_probes() {
     let mut ctx = profile("apple-silicon-ready");
-    ctx.shim("uname", "exec /bin/sleep 30");
-    ctx.shim("conda", "exec /bin/sleep 30");
+    let marks = ctx.temp.path().join("marks");
+    std::fs::create_dir_all(&marks).unwrap();
+    ctx.shim("uname", &hang_after_meeting(&marks, "uname", &["conda"]));
+    ctx.shim("conda", &hang_after_meeting(&marks, "conda", &["uname"]));
     let ctx = ctx.env("TTM_PROBE_TIMEOUT", "2");
-    let started = Instant::now();
     let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
-    let took = started.elapsed();
     let v = check_contract(code, &out);
-    assert!(took < Duration::from_millis(3800), "took {took:?}");
+    // conda was asked while uname hung, not after it was stopped.
+    assert!(
+        marks.join("conda.saw-all").exists(),
+        "conda waited for uname"
+    );
     assert_eq!(status(&v, "os"), "fail");
     assert!(v["facts"]["problems"]
         .to_string()

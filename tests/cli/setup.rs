@@ -91,12 +91,12 @@ pub(crate) fn offline(mut ctx: TestContext, wheels: &Path) -> TestContext {
 #[test]
 fn no_terminal_and_no_yes_exits_2_at_once() {
     let ctx = TestContext::new();
-    let started = Instant::now();
     let (code, out, err) = output(&mut ctx.ttm(["setup"]));
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("--yes"), "{err}");
     assert!(out.is_empty(), "{out}");
-    assert!(started.elapsed() < Duration::from_secs(10));
+    // It refused before it asked anything or ran anything.
+    assert!(!err.contains("Proceed"), "{err}");
     assert!(!ctx.workspace().exists());
 }
 
@@ -902,9 +902,9 @@ fn ctrl_c_during_pip_stops_pip_and_the_next_run_resumes() {
         .unwrap();
     // SAFETY: signals a child process this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let stopped = Instant::now();
+    // What happened, not how long it took: ttm says it was interrupted,
+    // exits 1, and pip's stand-in is gone.
     let out = child.wait_with_output().unwrap();
-    assert!(stopped.elapsed() < Duration::from_secs(10));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -947,5 +947,38 @@ fn reinstall_forces_torch_again_after_nothing_to_do() {
          venv-python -m pip install\n\
          venv-python -I -B -c\n\
          venv-python -m pip freeze\n"
+    );
+}
+
+#[test]
+fn a_broken_workspace_manifest_stops_setup_instead_of_losing_its_chapters() {
+    let ctx = TestContext::new();
+    let ws = ctx.workspace();
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(
+        ws.join("ttm.toml"),
+        "schema = 1\nttm_version = \"0.1.0\"\n[environment]\nkind = \"venv\"\nname = \"book\"\npython = \"3.11\"\n[chapters.ch01]\ntemplate = 3\n",
+    )
+    .unwrap();
+    let other = ctx.temp.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(
+        other.join("ttm.toml"),
+        "schema = 1\nttm_version = \"0.1.0\"\n[environment]\nkind = \"venv\"\nname = \"book\"\npython = \"3.11\"\n",
+    )
+    .unwrap();
+    let from = other.join("ttm.toml").display().to_string();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--dry-run", "--from", &from]));
+    assert_eq!(code, 2, "{out}\n{err}");
+    // One line that names the file and the fix.
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default();
+    let wanted = ws.join("ttm.toml").display().to_string();
+    assert!(line.contains(&wanted), "{err}");
+    assert!(
+        line.contains("chapters") && line.contains("fix the file"),
+        "{err}"
     );
 }
