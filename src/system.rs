@@ -277,6 +277,16 @@ impl System {
             })
     }
 
+    /// Whether `path` is a folder (following links).
+    pub fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+
+    /// Whether `path` is a file (following links).
+    pub fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+
     /// Read a file that may be missing: `Ok(None)` when it does not exist.
     pub fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>> {
         match std::fs::read(path) {

@@ -6,9 +6,10 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::{Context, Status};
+use crate::args::ScaffoldNewOptions;
 use crate::cli::{ScaffoldCommand, ScaffoldNewArgs};
 use crate::error::Result;
-use crate::scaffold::{self, template, NewProject, Plan};
+use crate::scaffold::{self, template, Plan};
 
 pub fn run(ctx: &Context, cmd: &ScaffoldCommand) -> Result<Status> {
     match cmd {
@@ -18,17 +19,13 @@ pub fn run(ctx: &Context, cmd: &ScaffoldCommand) -> Result<Status> {
 }
 
 fn new(ctx: &Context, args: &ScaffoldNewArgs) -> Result<Status> {
+    let options = ScaffoldNewOptions::from_args(args);
     let ws = ctx.workspace()?;
-    let request = NewProject {
-        name: args.name.clone(),
-        template: args.template.clone(),
-        defines: args.define.clone(),
-    };
-    let plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &request)?;
-    if !args.dry_run {
+    let plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &options.project)?;
+    if !options.dry_run {
         scaffold::write_plan(&ctx.sys, &ws, &plan)?;
     }
-    report_new(ctx, ws.root(), &plan, args.dry_run);
+    report_new(ctx, ws.root(), &plan, options.dry_run);
     Ok(Status::Success)
 }
 

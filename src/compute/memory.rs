@@ -5,7 +5,6 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
 use crate::system::{Cmd, System};
 
 /// Bytes the host can give: MemAvailable on Linux, the physical memory on macOS.
@@ -57,21 +56,6 @@ pub fn matmul_bytes(n: usize) -> u128 {
 /// The largest N whose three matrices fit in `bytes`.
 pub fn largest_size_for(bytes: u64) -> usize {
     ((bytes as f64 / 12.0).sqrt()) as usize
-}
-
-/// Refuse a matmul of `size` whose matrices do not fit in the GPU's free memory.
-pub fn check_gpu_memory(size: usize, free: Option<u64>, gpu: Option<&str>) -> Result<()> {
-    let needed = matmul_bytes(size);
-    match free {
-        Some(free) if needed > free as u128 => Err(Error::bad_input(format!(
-            "--size {size} needs {} on the GPU, and {} has {} free; choose --size {} or less",
-            human_bytes(needed),
-            gpu.unwrap_or("the GPU"),
-            human_bytes(free as u128),
-            largest_size_for(free)
-        ))),
-        _ => Ok(()),
-    }
 }
 
 /// "12.3 GB"
