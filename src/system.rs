@@ -297,29 +297,75 @@ impl System {
     }
 
     /// Write a file atomically: a temporary file beside it, flushed, then
-    /// renamed over it. A reader sees the old content or the new, never half.
+    /// renamed over it, and the folder flushed so the rename survives a
+    /// crash. A reader sees the old content or the new, never half.
+    ///
+    /// An existing file keeps its mode; a symbolic link stays a link and
+    /// its target gets the new content.
     pub fn write_atomic(&self, path: &Path, contents: &[u8]) -> Result<()> {
-        let dir = path
+        let target = symlink_target(path);
+        let dir = target
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let name = path
+        let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.ttm-{}.tmp", std::process::id()));
+        let existing_mode = std::fs::metadata(&target).ok().map(|m| m.permissions());
         let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(contents)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
+            let prefix = format!(".{name}.");
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(&prefix).suffix(".ttm.tmp");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                // As `File::create`: 0666 less the umask, for a new file.
+                builder.permissions(std::fs::Permissions::from_mode(0o666));
+            }
+            let mut tmp = builder.tempfile_in(dir)?;
+            tmp.write_all(contents)?;
+            if let Some(mode) = existing_mode {
+                tmp.as_file().set_permissions(mode)?;
+            }
+            tmp.as_file().sync_all()?;
+            tmp.persist(&target).map_err(|e| e.error)?;
+            sync_dir(dir)
         })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Error::io("cannot write", path, e));
-        }
-        Ok(())
+        result.map_err(|e| Error::io("cannot write", path, e))
     }
+}
+
+/// The file a path names: a symbolic link's target (followed to its end),
+/// else the path itself.
+fn symlink_target(path: &Path) -> PathBuf {
+    let mut current = path.to_path_buf();
+    // A bound, against a loop of links.
+    for _ in 0..40 {
+        let is_link = std::fs::symlink_metadata(&current).is_ok_and(|m| m.file_type().is_symlink());
+        if !is_link {
+            break;
+        }
+        match std::fs::read_link(&current) {
+            Ok(next) if next.is_absolute() => current = next,
+            Ok(next) => {
+                current = current
+                    .parent()
+                    .map_or_else(|| next.clone(), |parent| parent.join(&next))
+            }
+            Err(_) => break,
+        }
+    }
+    current
+}
+
+/// Flush a folder's entries (the rename) to disk; a no-op off Unix.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 fn spawn_error(program: &str, e: std::io::Error) -> RunError {
@@ -571,6 +617,49 @@ mod tests {
             [("PATH", "/usr/bin:/bin"), ("HOME", "/nonexistent-home")],
             std::env::temp_dir(),
         )
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_atomic_keeps_an_existing_files_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.sh");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o751)).unwrap();
+        sys().write_atomic(&path, b"new").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o751);
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_atomic_gives_a_new_file_the_usual_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        let path = dir.path().join("new");
+        sys().write_atomic(&path, b"x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&plain));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_atomic_writes_through_a_symlink_and_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.toml");
+        std::fs::write(&real, "old").unwrap();
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink("real.toml", &link).unwrap();
+        sys().write_atomic(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
     }
 
     #[test]
