@@ -17,5 +17,5 @@ pub mod stats;
 pub mod table;
 pub mod torch;
 
-pub use results::{BenchDoc, BenchRow, Framework, Workload};
+pub use results::{BenchDoc, BenchRow, Framework, RowBackend, RowDevice, Workload};
 pub use stats::Summary;

@@ -264,8 +264,8 @@ fn burn_row(d: &Discovered, workload: Workload, size: usize, t: Timing) -> Resul
     };
     Ok(BenchRow::new(
         Framework::Burn,
-        d.target.backend.as_str(),
-        d.target.device.as_str(),
+        d.target.backend.into(),
+        d.target.device.into(),
         workload,
         size,
         summary,

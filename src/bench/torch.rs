@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::results::{BenchRow, Framework, Workload};
+use super::results::{BenchRow, Framework, RowBackend, RowDevice, Workload};
 use super::stats::Summary;
 use crate::error::{Error, Result};
 use crate::platform::Facts;
@@ -117,7 +117,8 @@ pub fn parse_run(stdout: &str, runs: usize) -> std::result::Result<TorchRun, Str
     if !reply.ok {
         return Err(last_line(reply.error.as_deref().unwrap_or("")));
     }
-    let device = reply.device.ok_or("named no device")?;
+    let name = reply.device.ok_or("named no device")?;
+    let device = RowDevice::parse(&name).ok_or_else(|| format!("named an unknown device {name:?}"))?;
     let mut rows = Vec::new();
     for r in reply.results {
         if r.samples_s.len() != runs {
@@ -131,8 +132,8 @@ pub fn parse_run(stdout: &str, runs: usize) -> std::result::Result<TorchRun, Str
             .ok_or_else(|| format!("returned unusable times for {}", r.workload.as_str()))?;
         rows.push(BenchRow::new(
             Framework::Torch,
-            "torch",
-            &device,
+            RowBackend::Torch,
+            device,
             r.workload,
             r.size,
             summary,
