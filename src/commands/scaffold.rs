@@ -9,7 +9,7 @@ use super::{Context, Status};
 use crate::args::ScaffoldNewOptions;
 use crate::cli::{ScaffoldCommand, ScaffoldNewArgs};
 use crate::error::Result;
-use crate::scaffold::{self, template, Plan};
+use crate::scaffold::{self, template, ChapterPlan};
 
 pub fn run(ctx: &Context, cmd: &ScaffoldCommand) -> Result<Status> {
     match cmd {
@@ -29,7 +29,7 @@ fn new(ctx: &Context, args: &ScaffoldNewArgs) -> Result<Status> {
     Ok(Status::Success)
 }
 
-fn report_new(ctx: &Context, root: &Path, plan: &Plan, dry_run: bool) {
+fn report_new(ctx: &Context, root: &Path, plan: &ChapterPlan, dry_run: bool) {
     let out = &ctx.out;
     let relative = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
     let created_workspace = plan.new_folders.iter().any(|f| f == root);

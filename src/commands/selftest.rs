@@ -15,7 +15,7 @@ use super::{Context, Status};
 use crate::args::{check_gpu_fits, SelftestOptions, TargetSelection};
 use crate::cli::SelftestArgs;
 use crate::compute::memory::cuda_free_bytes;
-use crate::compute::training::{reference_fit, sparkline, Problem};
+use crate::compute::training::{reference_fit, sparkline, TrainingProblem};
 use crate::compute::{discover, discover_one, DeviceKind, Discovered};
 use crate::error::Result;
 use crate::selftest::report::SelftestReport;
@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, args: &SelftestArgs) -> Result<Status> {
         }
     }
 
-    let problem = Problem::book(options.seed, options.steps);
+    let problem = TrainingProblem::book(options.seed, options.steps);
     let settings = SelftestSettings {
         reference: reference_fit(&problem),
         problem,

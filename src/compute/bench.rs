@@ -16,7 +16,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::backends::{dispatch, probe, Barrier, Workload};
+use super::backends::{dispatch, probe, Barrier, BurnJob};
 use super::matmul::{measure_matmul, wait};
 use super::rng::HostRng;
 use super::worker::run_on_worker;
@@ -145,7 +145,7 @@ struct TrainStepOut {
     layer1_error: f64,
 }
 
-impl Workload for TrainStepJob {
+impl BurnJob for TrainStepJob {
     type Output = std::result::Result<TrainStepOut, String>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device, barrier: Barrier) -> Self::Output {

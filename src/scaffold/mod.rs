@@ -43,7 +43,7 @@ pub struct NewProject {
 
 /// Everything decided and rendered, nothing written yet.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub struct ChapterPlan {
     pub name: String,
     pub template: Template,
     pub variables: BTreeMap<String, String>,
@@ -56,7 +56,7 @@ pub struct Plan {
     pub manifest_exists: bool,
 }
 
-impl Plan {
+impl ChapterPlan {
     /// The three project folders, relative to the workspace.
     pub fn project_folders(&self) -> Vec<PathBuf> {
         render::PROJECT_FOLDERS
@@ -72,7 +72,7 @@ pub fn plan_project(
     prompter: &Prompter,
     ws: &Workspace,
     request: &NewProject,
-) -> Result<Plan> {
+) -> Result<ChapterPlan> {
     name::validate_name(&request.name).map_err(Error::bad_input)?;
     let defines = vars::parse_defines(&request.defines)?;
     ws.check_usable()?;
@@ -111,7 +111,7 @@ pub fn plan_project(
             created: today,
         },
     );
-    Ok(Plan {
+    Ok(ChapterPlan {
         name: request.name.clone(),
         template,
         variables,
@@ -142,7 +142,7 @@ fn find_taken(ws: &Workspace, name: &str) -> Result<Option<String>> {
 
 /// Step 6: write the plan, then record the chapter in `ttm.toml`; on any
 /// failure, the workspace is left as it was.
-pub fn write_plan(sys: &System, ws: &Workspace, plan: &Plan) -> Result<()> {
+pub fn write_plan(sys: &System, ws: &Workspace, plan: &ChapterPlan) -> Result<()> {
     let save_manifest = || {
         let before = ManifestFiles::read(sys, ws);
         plan.manifest

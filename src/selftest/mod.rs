@@ -6,7 +6,7 @@
 pub mod report;
 
 use crate::compute::matmul::{measure_matmul, MatmulMeasure};
-use crate::compute::training::{check_fit, train_on, Fit, Problem, TrainingCheck};
+use crate::compute::training::{check_fit, train_on, Fit, TrainingProblem, TrainingCheck};
 use crate::compute::{discover, BackendKind, DeviceKind, Discovered, Target};
 use crate::error::{Error, Result};
 use crate::system::System;
@@ -18,7 +18,7 @@ const CPU_RUNS: usize = 3;
 /// What every pair is checked with.
 #[derive(Debug, Clone)]
 pub struct SelftestSettings {
-    pub problem: Problem,
+    pub problem: TrainingProblem,
     /// The f64 reference of `problem`.
     pub reference: Fit,
     pub seed: u64,
@@ -38,7 +38,7 @@ pub struct SelftestRun {
     /// The CPU baseline; None on the CPU itself.
     pub cpu: Option<MatmulOutcome>,
     pub reference: Fit,
-    pub problem: Problem,
+    pub problem: TrainingProblem,
     pub seed: u64,
 }
 
