@@ -287,6 +287,36 @@ impl System {
         path.is_file()
     }
 
+    /// A file's metadata, following links.
+    pub fn metadata(&self, path: &Path) -> std::io::Result<std::fs::Metadata> {
+        std::fs::metadata(path)
+    }
+
+    /// A path's own metadata: a link is a link, not what it points at.
+    pub fn symlink_metadata(&self, path: &Path) -> std::io::Result<std::fs::Metadata> {
+        std::fs::symlink_metadata(path)
+    }
+
+    /// The entries of a folder.
+    pub fn read_dir(&self, dir: &Path) -> std::io::Result<std::fs::ReadDir> {
+        std::fs::read_dir(dir)
+    }
+
+    /// Read a whole file.
+    pub fn read(&self, path: &Path) -> Result<Vec<u8>> {
+        std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))
+    }
+
+    /// Remove a file.
+    pub fn remove_file(&self, path: &Path) -> Result<()> {
+        std::fs::remove_file(path).map_err(|e| Error::io("cannot remove", path, e))
+    }
+
+    /// Remove an empty folder.
+    pub fn remove_dir(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::remove_dir(path)
+    }
+
     /// Read a file that may be missing: `Ok(None)` when it does not exist.
     pub fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>> {
         match std::fs::read(path) {

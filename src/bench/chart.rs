@@ -37,7 +37,11 @@ pub struct ChartRow {
 impl ChartRow {
     pub fn from_compare(r: &CompareRow) -> ChartRow {
         let device = if r.book {
-            if r.device == RowDevice::Cpu { "CPU" } else { "GPU" }
+            if r.device == RowDevice::Cpu {
+                "CPU"
+            } else {
+                "GPU"
+            }
         } else {
             r.device.title()
         };

@@ -521,14 +521,26 @@ mod tests {
     #[test]
     fn speedups_and_burn_against_torch_are_derived() {
         let doc = sample_doc();
-        let cuda = doc.row(Framework::Burn, RowDevice::Cuda, Workload::Matmul).unwrap();
+        let cuda = doc
+            .row(Framework::Burn, RowDevice::Cuda, Workload::Matmul)
+            .unwrap();
         assert!((cuda.speedup_vs_cpu.unwrap() - 200.0).abs() < 1e-9);
-        let cpu = doc.row(Framework::Burn, RowDevice::Cpu, Workload::Matmul).unwrap();
+        let cpu = doc
+            .row(Framework::Burn, RowDevice::Cpu, Workload::Matmul)
+            .unwrap();
         assert_eq!(cpu.speedup_vs_cpu, Some(1.0));
         assert_eq!(doc.comparisons.len(), 2);
-        let c = doc.comparisons.iter().find(|c| c.device == RowDevice::Cuda).unwrap();
+        let c = doc
+            .comparisons
+            .iter()
+            .find(|c| c.device == RowDevice::Cuda)
+            .unwrap();
         assert!((c.burn_speed_vs_torch - 0.005 / 0.006).abs() < 1e-9);
-        let c = doc.comparisons.iter().find(|c| c.device == RowDevice::Cpu).unwrap();
+        let c = doc
+            .comparisons
+            .iter()
+            .find(|c| c.device == RowDevice::Cpu)
+            .unwrap();
         assert!((c.burn_speed_vs_torch - 1.25).abs() < 1e-9);
     }
 

@@ -19,7 +19,10 @@ const TRAIN_STEP_BATCH: usize = 512;
 /// The PyTorch side, when `--torch` asked for it.
 #[derive(Debug, Clone)]
 pub enum TorchSide {
-    Ready { python: PathBuf, probe: TorchProbe },
+    Ready {
+        python: PathBuf,
+        probe: TorchProbe,
+    },
     /// No project environment: its rows are skipped, and why.
     Missing(String),
 }

@@ -27,7 +27,7 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(1800);
 /// The project environment's python: the one `platform::detect` found;
 /// with `ttm.toml` saying `kind = "none"`, the python3 on PATH; else
 /// `<workspace>/.venv/bin/python` when it exists.
-pub fn env_python(facts: &Facts, ws: &Workspace) -> Option<PathBuf> {
+pub fn env_python(sys: &System, facts: &Facts, ws: &Workspace) -> Option<PathBuf> {
     if let Some(env) = &facts.env {
         return Some(env.python.clone());
     }
@@ -39,7 +39,7 @@ pub fn env_python(facts: &Facts, ws: &Workspace) -> Option<PathBuf> {
         return facts.python.as_ref().map(|p| p.path.clone());
     }
     let venv = ws.venv().join("bin").join("python");
-    venv.is_file().then_some(venv)
+    sys.is_file(&venv).then_some(venv)
 }
 
 /// What the probe found: the version and the devices PyTorch can use.
@@ -118,7 +118,8 @@ pub fn parse_run(stdout: &str, runs: usize) -> std::result::Result<TorchRun, Str
         return Err(last_line(reply.error.as_deref().unwrap_or("")));
     }
     let name = reply.device.ok_or("named no device")?;
-    let device = RowDevice::parse(&name).ok_or_else(|| format!("named an unknown device {name:?}"))?;
+    let device =
+        RowDevice::parse(&name).ok_or_else(|| format!("named an unknown device {name:?}"))?;
     let mut rows = Vec::new();
     for r in reply.results {
         if r.samples_s.len() != runs {

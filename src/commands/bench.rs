@@ -40,13 +40,16 @@ use crate::platform;
 
 pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
     if let Some(BenchCommand::Compare(compare_args)) = &args.compare {
-        return compare(ctx, &BenchCompareOptions::from_args(&ctx.sys, compare_args)?);
+        return compare(
+            ctx,
+            &BenchCompareOptions::from_args(&ctx.sys, compare_args)?,
+        );
     }
     let options = BenchOptions::from_args(&ctx.sys, args)?;
     let ws = ctx.workspace()?;
     let spinner = ctx.out.spinner("looking at this machine");
     let facts = platform::detect(&ctx.sys, &ws);
-    let python = torch::env_python(&facts, &ws);
+    let python = torch::env_python(&ctx.sys, &facts, &ws);
     let torch_side = if options.torch {
         spinner.set_message("asking the project environment's PyTorch");
         match TorchSide::prepare(&ctx.sys, python.as_deref()) {

@@ -96,9 +96,9 @@ fn report_new(ctx: &Context, root: &Path, plan: &ChapterPlan, dry_run: bool) {
 
 fn list(ctx: &Context) -> Result<Status> {
     let ws = ctx.workspace()?;
-    let templates = template::load_all(&ws)?;
+    let templates = template::load_all(&ctx.sys, &ws)?;
     let out = &ctx.out;
-    for (ignored, why) in template::ignored_user_folders(&ws)? {
+    for (ignored, why) in template::ignored_user_folders(&ctx.sys, &ws)? {
         out.warn(format!(
             "{} is not a template: {why}",
             ws.templates().join(&ignored).display(),

@@ -28,10 +28,9 @@ pub fn run(ctx: &Context, args: &SelftestArgs) -> Result<Status> {
 
     let spinner = ctx.out.spinner("finding devices");
     let discovered = match &options.targets {
-        TargetSelection::FirstOf(targets) => targets
-            .iter()
-            .map(|t| discover_one(&ctx.sys, *t))
-            .collect(),
+        TargetSelection::FirstOf(targets) => {
+            targets.iter().map(|t| discover_one(&ctx.sys, *t)).collect()
+        }
         TargetSelection::Best | TargetSelection::All => discover(&ctx.sys),
     };
     spinner.finish_and_clear();

@@ -176,7 +176,9 @@ fn device_name(sys: &System, device: DeviceKind) -> Option<String> {
     match device {
         DeviceKind::Cpu => cpu_model(sys),
         DeviceKind::Cuda => {
-            let text = Probe::new(sys).text(Cmd::new("nvidia-smi").args(NVIDIA_SMI_QUERY)).ok()?;
+            let text = Probe::new(sys)
+                .text(Cmd::new("nvidia-smi").args(NVIDIA_SMI_QUERY))
+                .ok()?;
             platform::parse_nvidia_smi(&text)
                 .ok()?
                 .into_iter()

@@ -79,7 +79,7 @@ pub fn plan_project(
 
     let existing = Manifest::load(sys, &ws.manifest())?;
     let manifest_exists = existing.is_some();
-    if let Some(taken) = find_taken(ws, &request.name)? {
+    if let Some(taken) = find_taken(sys, ws, &request.name)? {
         return Err(Error::bad_input(format!(
             "the name {} is taken: {taken} exists (names are compared ignoring case); choose another name",
             request.name
@@ -87,7 +87,7 @@ pub fn plan_project(
     }
     write::check_destinations(ws.root(), &request.name)?;
 
-    let template = template::load(ws, &request.template)?;
+    let template = template::load(sys, ws, &request.template)?;
     let today = vars::today(sys);
     let mut manifest = existing.unwrap_or_else(|| {
         Manifest::new(Environment {
@@ -123,10 +123,10 @@ pub fn plan_project(
 }
 
 /// An entry of `notebooks`, `data` or `models` that is `name` ignoring case.
-fn find_taken(ws: &Workspace, name: &str) -> Result<Option<String>> {
+fn find_taken(sys: &System, ws: &Workspace, name: &str) -> Result<Option<String>> {
     for folder in render::PROJECT_FOLDERS {
         let dir = ws.root().join(folder);
-        let entries = match std::fs::read_dir(&dir) {
+        let entries = match sys.read_dir(&dir) {
             Ok(e) => e,
             Err(_) => continue,
         };
@@ -179,9 +179,7 @@ impl Before {
     fn restore(&self, sys: &System, path: &Path) {
         let _ = match self {
             Before::Bytes(bytes) => sys.write_atomic(path, bytes),
-            Before::Absent => {
-                std::fs::remove_file(path).map_err(|e| Error::io("cannot remove", path, e))
-            }
+            Before::Absent => sys.remove_file(path),
             Before::Unreadable => Ok(()),
         };
     }
@@ -193,7 +191,7 @@ impl ManifestFiles {
         let mut missing_dirs = Vec::new();
         let mut dir = record.parent();
         while let Some(d) = dir {
-            if d == ws.root() || std::fs::symlink_metadata(d).is_ok() {
+            if d == ws.root() || sys.symlink_metadata(d).is_ok() {
                 break;
             }
             missing_dirs.push(d.to_path_buf());
@@ -210,7 +208,7 @@ impl ManifestFiles {
         self.manifest.restore(sys, &ws.manifest());
         self.record.restore(sys, &manifest::written_record(ws));
         for dir in &self.missing_dirs {
-            let _ = std::fs::remove_dir(dir);
+            let _ = sys.remove_dir(dir);
         }
     }
 }

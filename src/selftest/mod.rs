@@ -6,7 +6,7 @@
 pub mod report;
 
 use crate::compute::matmul::{measure_matmul, MatmulMeasure};
-use crate::compute::training::{check_fit, train_on, Fit, TrainingProblem, TrainingCheck};
+use crate::compute::training::{check_fit, train_on, Fit, TrainingCheck, TrainingProblem};
 use crate::compute::{discover, BackendKind, DeviceKind, Discovered, Target};
 use crate::error::{Error, Result};
 use crate::system::System;

@@ -82,7 +82,12 @@ fn new_chapter_makes_the_book_layout() {
     let ws = ctx.workspace();
     assert!(ws.join("data/chapter-4").is_dir());
     assert!(ws.join("models/chapter-4").is_dir());
-    snapshot_settings(&ctx, &[]).bind(|| insta::assert_snapshot!("new_chapter_tree", &tree_text(&ws, &[".ttm/written/ttm.toml"])));
+    snapshot_settings(&ctx, &[]).bind(|| {
+        insta::assert_snapshot!(
+            "new_chapter_tree",
+            &tree_text(&ws, &[".ttm/written/ttm.toml"])
+        )
+    });
 }
 
 #[test]
@@ -104,7 +109,12 @@ fn new_training_project_from_the_second_template() {
     );
     assert_eq!(code, 0, "{err}");
     let ws = ctx.workspace();
-    snapshot_settings(&ctx, &[]).bind(|| insta::assert_snapshot!("new_training_tree", &tree_text(&ws, &[".ttm/written/ttm.toml", ".ipynb"])));
+    snapshot_settings(&ctx, &[]).bind(|| {
+        insta::assert_snapshot!(
+            "new_training_tree",
+            &tree_text(&ws, &[".ttm/written/ttm.toml", ".ipynb"])
+        )
+    });
     let main = std::fs::read_to_string(ws.join("notebooks/ch7-mlp/main.py")).unwrap();
     assert!(main.contains("EPOCHS = 3\n"));
     assert!(main.contains("DEVICE = \"cpu\""));
