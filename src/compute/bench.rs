@@ -94,10 +94,10 @@ pub fn train_step_flops() -> f64 {
 
 fn check_inputs(n: usize, runs: usize) -> Result<()> {
     if n == 0 {
-        return Err(Error::bad_input("--size must be at least 1"));
+        return Err(Error::bad_input("the matmul size must be at least 1"));
     }
     if runs == 0 {
-        return Err(Error::bad_input("--runs must be at least 1"));
+        return Err(Error::bad_input("at least one timed run is needed"));
     }
     Ok(())
 }
