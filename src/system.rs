@@ -317,6 +317,76 @@ impl System {
         std::fs::remove_dir(path)
     }
 
+    /// A path with every link and `..` resolved; it must exist.
+    pub fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        std::fs::canonicalize(path)
+    }
+
+    /// Create one folder (its parent must exist).
+    pub fn create_dir(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir(dir)
+    }
+
+    /// Create a folder and the parents it lacks.
+    pub fn create_dir_all(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)
+    }
+
+    /// Remove a folder and everything in it.
+    pub fn remove_dir_all(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::remove_dir_all(dir)
+    }
+
+    /// Write a new file, flushed; one that exists already is an error, never replaced.
+    pub fn write_new(&self, path: &Path, contents: &[u8]) -> Result<()> {
+        let mut f =
+            std::fs::File::create_new(path).map_err(|e| Error::io("cannot create", path, e))?;
+        f.write_all(contents)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| Error::io("cannot write", path, e))
+    }
+
+    /// Rename `from` to `to`, failing with `AlreadyExists` rather than replacing
+    /// whatever is at `to` (even an empty folder, which plain rename replaces).
+    pub fn rename_no_replace(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        #[cfg(any(target_os = "linux", target_os = "macos"))]
+        {
+            use std::ffi::CString;
+            use std::os::unix::ffi::OsStrExt;
+            let from_c = CString::new(from.as_os_str().as_bytes())?;
+            let to_c = CString::new(to.as_os_str().as_bytes())?;
+            // SAFETY: both pointers are valid NUL-terminated strings that outlive the call.
+            #[cfg(target_os = "linux")]
+            let rc = unsafe {
+                libc::renameat2(
+                    libc::AT_FDCWD,
+                    from_c.as_ptr(),
+                    libc::AT_FDCWD,
+                    to_c.as_ptr(),
+                    libc::RENAME_NOREPLACE,
+                )
+            };
+            // SAFETY: as above.
+            #[cfg(target_os = "macos")]
+            let rc = unsafe { libc::renamex_np(from_c.as_ptr(), to_c.as_ptr(), libc::RENAME_EXCL) };
+            if rc == 0 {
+                return Ok(());
+            }
+            let err = std::io::Error::last_os_error();
+            if !no_replace_unsupported(&err) {
+                return Err(err);
+            }
+            // A file system without the flag: check, then rename.
+        }
+        if std::fs::symlink_metadata(to).is_ok() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "destination exists",
+            ));
+        }
+        std::fs::rename(from, to)
+    }
+
     /// Read a file that may be missing: `Ok(None)` when it does not exist.
     pub fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>> {
         match std::fs::read(path) {
@@ -364,6 +434,17 @@ impl System {
         })();
         result.map_err(|e| Error::io("cannot write", path, e))
     }
+}
+
+/// Whether `renameat2(RENAME_NOREPLACE)` (Linux) or
+/// `renamex_np(RENAME_EXCL)` (macOS) failed only because this file system or
+/// kernel lacks the flag, so that a check-then-rename must do instead. Both
+/// OSes name these errors alike; their numbers differ, hence `libc`'s.
+fn no_replace_unsupported(err: &std::io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::ENOTSUP)
+    )
 }
 
 /// The file a path names: a symbolic link's target (followed to its end),
@@ -647,6 +728,32 @@ mod tests {
             [("PATH", "/usr/bin:/bin"), ("HOME", "/nonexistent-home")],
             std::env::temp_dir(),
         )
+    }
+
+    #[test]
+    fn only_a_missing_flag_falls_back_to_check_then_rename() {
+        let os = std::io::Error::from_raw_os_error;
+        for unsupported in [libc::EINVAL, libc::ENOSYS, libc::ENOTSUP] {
+            assert!(no_replace_unsupported(&os(unsupported)), "{unsupported}");
+        }
+        for real in [libc::EEXIST, libc::ENOTEMPTY, libc::EACCES, libc::EXDEV] {
+            assert!(!no_replace_unsupported(&os(real)), "{real}");
+        }
+        let plain = std::io::Error::other("no errno");
+        assert!(!no_replace_unsupported(&plain));
+    }
+
+    #[test]
+    fn rename_never_replaces_an_empty_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir(&a).unwrap();
+        std::fs::create_dir(&b).unwrap();
+        let err = sys().rename_no_replace(&a, &b).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert!(a.exists());
+        sys().rename_no_replace(&a, &dir.path().join("c")).unwrap();
+        assert!(!a.exists());
     }
 
     #[cfg(unix)]

@@ -85,7 +85,7 @@ pub fn plan_project(
             request.name
         )));
     }
-    write::check_destinations(ws.root(), &request.name)?;
+    write::check_destinations(sys, ws.root(), &request.name)?;
 
     let template = template::load(sys, ws, &request.template)?;
     let today = vars::today(sys);
@@ -116,7 +116,7 @@ pub fn plan_project(
         template,
         variables,
         files,
-        new_folders: write::folders_to_create(ws.root()),
+        new_folders: write::folders_to_create(sys, ws.root()),
         manifest,
         manifest_exists,
     })
@@ -149,7 +149,7 @@ pub fn write_plan(sys: &System, ws: &Workspace, plan: &ChapterPlan) -> Result<()
             .save(sys, ws)
             .inspect_err(|_| before.restore(sys, ws))
     };
-    write::write_project(ws.root(), &plan.name, &plan.files, save_manifest)
+    write::write_project(sys, ws.root(), &plan.name, &plan.files, save_manifest)
 }
 
 /// `ttm.toml` and ttm's record of it as they were, to put back on failure.
