@@ -48,7 +48,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
     let options = BenchOptions::from_args(&ctx.sys, args)?;
     let ws = ctx.workspace()?;
     let spinner = ctx.out.spinner("looking at this machine");
-    let facts = platform::detect(&ctx.sys, &ws);
+    let facts = platform::detect_keeping_answers(&ctx.sys, &ws);
     let python = torch::env_python(&ctx.sys, &facts, &ws);
     let torch_side = if options.torch {
         spinner.set_message("asking the project environment's PyTorch");

@@ -130,6 +130,10 @@ impl TestContext {
                 "[FIXTURES]".to_owned(),
             ),
             (
+                r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z".to_owned(),
+                "[TIMESTAMP]".to_owned(),
+            ),
+            (
                 r"\b\d+(\.\d+)?\s?(ms|s|µs)\b".to_owned(),
                 "[TIME]".to_owned(),
             ),
