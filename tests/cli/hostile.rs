@@ -1,0 +1,220 @@
+//! Hostile and careless input (issue 12): files from other machines with
+//! numbers no chart can draw or bytes no terminal should see, files that are
+//! not files, endless output, parallel writers, links out of the workspace,
+//! templates that recurse. Each test forces its condition with a fixture or
+//! a shim; none depends on the machine it runs on.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+fn bench_fixture(name: &str) -> Value {
+    let path = fixtures_dir().join("bench-results").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn write_json(ctx: &TestContext, name: &str, doc: &Value) -> PathBuf {
+    let path = ctx.temp.path().join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(doc).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn compare_draws_a_value_near_the_largest_float() {
+    // Before: the log axis' bound overflowed to infinity and plotters spun for ever.
+    let ctx = TestContext::new();
+    let mut doc = bench_fixture("linux-h100.json");
+    doc["results"][0]["gflops"] = 3e307.into();
+    doc["results"][1]["median_s"] = 1e-310.into();
+    let file = write_json(&ctx, "huge.json", &doc);
+    let plot = ctx.temp.path().join("o.svg");
+    let (code, out, err) = output(&mut ctx.ttm([
+        "bench",
+        "compare",
+        file.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("CPU · Burn candle"), "{out}");
+    assert!(
+        out.lines()
+            .filter(|l| l.contains(" · "))
+            .all(|l| l.chars().count() < 130),
+        "{out}"
+    );
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.contains("3.00e307"), "the bar says its real number");
+}
+
+#[test]
+fn compare_refuses_numbers_that_are_not_times() {
+    let ctx = TestContext::new();
+    let mut doc = bench_fixture("linux-h100.json");
+    doc["results"][0]["median_s"] = (-1.0).into();
+    let negative = write_json(&ctx, "neg.json", &doc);
+    let text = serde_json::to_string(&bench_fixture("linux-h100.json")).unwrap();
+    let infinite = ctx.temp.path().join("inf.json");
+    std::fs::write(
+        &infinite,
+        text.replacen("\"gflops\":403.2258064516129", "\"gflops\":1e999", 1),
+    )
+    .unwrap();
+    for (file, needle) in [
+        (negative, "results[0].median_s is -1, not a time in seconds"),
+        (infinite, "is out of range (not a finite number)"),
+    ] {
+        let (code, out, err) = output(&mut ctx.ttm(["bench", "compare", file.to_str().unwrap()]));
+        assert_eq!(code, 2, "{err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(err.contains(needle), "{err}");
+        assert!(
+            err.contains(file.to_str().unwrap()),
+            "names the file: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+    }
+}
+
+/// A user template `name` with these files (beside a one-line template.toml).
+fn user_template(ctx: &TestContext, name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = ctx.workspace().join("templates").join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("template.toml"), "description = \"hostile\"\n").unwrap();
+    for (path, text) in files {
+        std::fs::write(dir.join(path), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_template_that_recurses_is_refused_before_rendering() {
+    // Before: Tera overflowed the stack and ttm aborted (exit 134).
+    let ctx = TestContext::new();
+    let dir = user_template(
+        &ctx,
+        "selfinc",
+        &[("main.py", "{% include \"main.py\" %}\n")],
+    );
+    user_template(
+        &ctx,
+        "macro",
+        &[
+            (
+                "main.py",
+                "{% import \"macros.txt\" as m %}{{ m::f(n=1) }}\n",
+            ),
+            (
+                "macros.txt",
+                "{% macro f(n) %}{{ self::f(n=n) }}{% endmacro f %}\n",
+            ),
+        ],
+    );
+    for (template, needle) in [
+        ("selfinc", "main.py → main.py"),
+        ("macro", "macros.txt: macro f → macros.txt: macro f"),
+    ] {
+        let (code, out, err) =
+            output(&mut ctx.ttm(["scaffold", "new", "p1", "--template", template]));
+        assert_eq!(code, 2, "{template}: {out}{err}");
+        assert!(err.contains("recursion"), "{err}");
+        assert!(err.contains(needle), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let (_, _, err) = output(&mut ctx.ttm(["scaffold", "new", "p1", "--template", "selfinc"]));
+    assert!(
+        err.contains(dir.join("main.py").to_str().unwrap()),
+        "names the file: {err}"
+    );
+    assert!(!ctx.workspace().join("notebooks/p1").exists());
+}
+
+#[test]
+fn a_template_cannot_read_the_environment_or_loop_for_ever() {
+    let ctx = TestContext::new().env("SECRET", "hunter2");
+    user_template(
+        &ctx,
+        "envt",
+        &[("main.py", "secret = \"{{ get_env(name=\"SECRET\") }}\"\n")],
+    );
+    user_template(
+        &ctx,
+        "rng",
+        &[(
+            "main.py",
+            "{% for i in range(end=200000000) %}{% endfor %}\n",
+        )],
+    );
+    for (template, needle) in [("envt", "get_env is turned off"), ("rng", "at most 10000")] {
+        let (code, out, err) =
+            output(&mut ctx.ttm(["scaffold", "new", "p1", "--template", template]));
+        assert_eq!(code, 2, "{template}: {out}{err}");
+        assert!(err.contains(needle), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+    assert!(!ctx.workspace().join("notebooks/p1").exists());
+}
+
+#[test]
+fn define_values_are_typed_ranged_and_rendered_as_python() {
+    let ctx = TestContext::new();
+    for (define, needle) in [
+        (
+            "batch_size=0",
+            "-d batch_size=0: expected a value from 1 to 1000000",
+        ),
+        (
+            "epochs=-5",
+            "-d epochs=-5: expected a value from 1 to 100000",
+        ),
+        ("title=x\nimport os", "control character"),
+    ] {
+        let (code, out, err) = output(&mut ctx.ttm([
+            "scaffold",
+            "new",
+            "p1",
+            "--template",
+            "training",
+            "-d",
+            define,
+        ]));
+        assert_eq!(code, 2, "{define}: {out}{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+    let (code, _, err) = output(&mut ctx.ttm([
+        "scaffold",
+        "new",
+        "p1",
+        "--template",
+        "training",
+        "-d",
+        r#"title=x""" + __import__("os").system("echo pwned") + """\"#,
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let main = ctx.workspace().join("notebooks/p1/main.py");
+    let text = std::fs::read_to_string(&main).unwrap();
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with(r#""""x\"\"\" + __import__(\"os\")"#),
+        "{first}"
+    );
+    // The docstring stays one string: Python reads the module's doc back whole.
+    let doc = std::process::Command::new("python3")
+        .args(["-c", "import ast, sys; print(ast.get_docstring(ast.parse(open(sys.argv[1]).read())).splitlines()[0])"])
+        .arg(&main)
+        .output()
+        .unwrap();
+    assert!(
+        doc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&doc.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&doc.stdout)
+            .starts_with(r#"x""" + __import__("os").system("echo pwned") + """\"#),
+        "{}",
+        String::from_utf8_lossy(&doc.stdout)
+    );
+}
