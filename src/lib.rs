@@ -24,6 +24,7 @@ pub mod setup;
 pub mod system;
 pub mod ui;
 pub mod workspace;
+pub mod workspace_lock;
 
 use std::process::ExitCode;
 

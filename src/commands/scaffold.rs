@@ -9,6 +9,7 @@ use super::{Context, Status};
 use crate::cli::{ScaffoldCommand, ScaffoldNewArgs};
 use crate::error::Result;
 use crate::scaffold::{self, template, NewProject, Plan};
+use crate::workspace_lock::WorkspaceLock;
 
 pub fn run(ctx: &Context, cmd: &ScaffoldCommand) -> Result<Status> {
     match cmd {
@@ -24,8 +25,19 @@ fn new(ctx: &Context, args: &ScaffoldNewArgs) -> Result<Status> {
         template: args.template.clone(),
         defines: args.define.clone(),
     };
-    let plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &request)?;
-    if !args.dry_run {
+    // One writer at a time: taken before ttm.toml is read, so no update is lost.
+    let lock = match args.dry_run {
+        true => None,
+        false => Some(WorkspaceLock::acquire(
+            &ws,
+            &format!("ttm scaffold new {}", args.name),
+        )?),
+    };
+    let mut plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &request)?;
+    if let Some(lock) = &lock {
+        // The lock made the workspace folder (if new): the write still reports it.
+        plan.new_folders
+            .splice(0..0, lock.created_workspace_folders());
         scaffold::write_plan(&ctx.sys, &ws, &plan)?;
     }
     report_new(ctx, ws.root(), &plan, args.dry_run);

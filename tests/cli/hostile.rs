@@ -218,3 +218,98 @@ fn define_values_are_typed_ranged_and_rendered_as_python() {
         String::from_utf8_lossy(&doc.stdout)
     );
 }
+
+#[test]
+fn parallel_scaffolds_lose_no_chapter() {
+    // Before: all 20 succeeded and ttm.toml recorded one or two of them.
+    let ctx = TestContext::new();
+    let results: Vec<(i32, String, String)> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..20)
+            .map(|i| {
+                let ctx = &ctx;
+                scope.spawn(move || output(&mut ctx.ttm(["scaffold", "new", &format!("p{i}")])))
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let mut won = Vec::new();
+    for (i, (code, out, err)) in results.into_iter().enumerate() {
+        match code {
+            0 => won.push(format!("p{i}")),
+            2 => {
+                assert!(err.contains("another ttm (pid "), "{err}");
+                assert!(err.contains("is writing in it"), "{err}");
+                assert_eq!(err.lines().count(), 1, "{err}");
+            }
+            other => panic!("p{i}: {other}: {out}{err}"),
+        }
+    }
+    assert!(!won.is_empty());
+    let manifest = std::fs::read_to_string(ctx.workspace().join("ttm.toml")).unwrap();
+    let recorded = manifest.matches("[chapters.").count();
+    assert_eq!(
+        recorded,
+        won.len(),
+        "every winner recorded: {won:?}\n{manifest}"
+    );
+    for name in &won {
+        assert!(
+            manifest.contains(&format!("[chapters.{name}]")),
+            "{name}: {manifest}"
+        );
+    }
+    assert!(
+        !ctx.workspace().join(".ttm/lock").exists(),
+        "released: the lock file is gone"
+    );
+}
+
+#[test]
+fn a_held_lock_stops_setup_and_scaffold_naming_the_holder() {
+    let ctx = TestContext::new();
+    let ws = torch_to_the_metal::workspace::Workspace::at(ctx.workspace());
+    let held =
+        torch_to_the_metal::workspace_lock::WorkspaceLock::acquire(&ws, "ttm setup --yes").unwrap();
+    for args in [vec!["scaffold", "new", "p1"], vec!["setup", "--yes"]] {
+        let (code, out, err) = output(&mut ctx.ttm(&args));
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            err.contains(&format!(
+                "another ttm (pid {}, `ttm setup --yes`) is writing in it",
+                std::process::id()
+            )),
+            "{err}"
+        );
+    }
+    drop(held);
+    let (code, _, err) = output(&mut ctx.ttm(["scaffold", "new", "p1"]));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn setup_refuses_links_out_of_the_workspace() {
+    // Before: setup wrote its state and logs through the links, outside the workspace.
+    let ctx = TestContext::new();
+    let ws = ctx.workspace();
+    let outside = ctx.temp.path().join("outside");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    for name in [".ttm", "logs", "templates"] {
+        std::os::unix::fs::symlink(&outside, ws.join(name)).unwrap();
+        for args in [
+            vec!["setup", "--yes", "--no-selftest"],
+            vec!["scaffold", "new", "p1"],
+        ] {
+            let (code, out, err) = output(&mut ctx.ttm(&args));
+            assert_eq!(code, 2, "{name} {args:?}: {out}{err}");
+            assert!(err.contains(&format!("{name} is a symbolic link")), "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+        std::fs::remove_file(ws.join(name)).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_dir(&outside).unwrap().count(),
+        0,
+        "nothing written outside"
+    );
+}
