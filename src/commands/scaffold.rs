@@ -6,9 +6,10 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::{Context, Status};
+use crate::args::ScaffoldNewOptions;
 use crate::cli::{ScaffoldCommand, ScaffoldNewArgs};
 use crate::error::Result;
-use crate::scaffold::{self, template, NewProject, Plan};
+use crate::scaffold::{self, template, ChapterPlan};
 use crate::workspace_lock::WorkspaceLock;
 
 pub fn run(ctx: &Context, cmd: &ScaffoldCommand) -> Result<Status> {
@@ -19,32 +20,28 @@ pub fn run(ctx: &Context, cmd: &ScaffoldCommand) -> Result<Status> {
 }
 
 fn new(ctx: &Context, args: &ScaffoldNewArgs) -> Result<Status> {
+    let options = ScaffoldNewOptions::from_args(args);
     let ws = ctx.workspace()?;
-    let request = NewProject {
-        name: args.name.clone(),
-        template: args.template.clone(),
-        defines: args.define.clone(),
-    };
     // One writer at a time: taken before ttm.toml is read, so no update is lost.
-    let lock = match args.dry_run {
+    let lock = match options.dry_run {
         true => None,
         false => Some(WorkspaceLock::acquire(
             &ws,
             &format!("ttm scaffold new {}", args.name),
         )?),
     };
-    let mut plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &request)?;
+    let mut plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &options.project)?;
     if let Some(lock) = &lock {
         // The lock made the workspace folder (if new): the write still reports it.
         plan.new_folders
             .splice(0..0, lock.created_workspace_folders());
         scaffold::write_plan(&ctx.sys, &ws, &plan)?;
     }
-    report_new(ctx, ws.root(), &plan, args.dry_run);
+    report_new(ctx, ws.root(), &plan, options.dry_run);
     Ok(Status::Success)
 }
 
-fn report_new(ctx: &Context, root: &Path, plan: &Plan, dry_run: bool) {
+fn report_new(ctx: &Context, root: &Path, plan: &ChapterPlan, dry_run: bool) {
     let out = &ctx.out;
     let relative = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
     let created_workspace = plan.new_folders.iter().any(|f| f == root);
@@ -111,9 +108,9 @@ fn report_new(ctx: &Context, root: &Path, plan: &Plan, dry_run: bool) {
 
 fn list(ctx: &Context) -> Result<Status> {
     let ws = ctx.workspace()?;
-    let templates = template::load_all(&ws)?;
+    let templates = template::load_all(&ctx.sys, &ws)?;
     let out = &ctx.out;
-    for (ignored, why) in template::ignored_user_folders(&ws)? {
+    for (ignored, why) in template::ignored_user_folders(&ctx.sys, &ws)? {
         out.warn(format!(
             "{} is not a template: {why}",
             ws.templates().join(&ignored).display(),

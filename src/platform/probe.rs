@@ -151,10 +151,6 @@ fn shorten_to(s: &str, max: usize) -> String {
     }
 }
 
-/// The old name, still used by `gpu.rs` and `sysctl.rs` (owned elsewhere);
-/// the merger can rename them and drop this line.
-pub(super) use self::ProbeFailure as Failure;
-
 /// What a probe met instead of an answer: which probe ("conda", "torch")
 /// and what happened ("`conda info --json` timed out after 10s and was stopped").
 /// Shown and serialised as one line, `"{probe}: {message}"`.

@@ -4,5 +4,5 @@
 mod printer;
 mod prompt;
 
-pub use printer::{Printer, Verbosity};
+pub use printer::{ColorMode, OutputOptions, Printer, Verbosity};
 pub use prompt::Prompter;

@@ -141,6 +141,25 @@ impl TestContext {
     }
 }
 
+/// The one set of insta settings for a snapshot of ttm's output: the
+/// context's [`TestContext::filters`], less those whose replacement is named
+/// in `without` (e.g. `"[TIME]"` where the times are what is shown). Bind
+/// them around `insta::assert_snapshot!` at the test, so the snapshot keeps
+/// its test's name and source:
+///
+/// ```ignore
+/// snapshot_settings(&ctx, &[]).bind(|| insta::assert_snapshot!("name", text));
+/// ```
+pub fn snapshot_settings(ctx: &TestContext, without: &[&str]) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    for (from, to) in ctx.filters() {
+        if !without.contains(&to.as_str()) {
+            settings.add_filter(&from, to);
+        }
+    }
+    settings
+}
+
 pub fn write_executable(path: &Path, contents: &str) {
     std::fs::write(path, contents).unwrap();
     #[cfg(unix)]
