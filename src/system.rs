@@ -332,7 +332,13 @@ impl System {
 
     /// Read a whole file.
     pub fn read(&self, path: &Path) -> Result<Vec<u8>> {
-        std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))
+        self.read_optional(path)?.ok_or_else(|| {
+            Error::io(
+                "cannot read",
+                path,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            )
+        })
     }
 
     /// Remove a file.
@@ -416,12 +422,15 @@ impl System {
     }
 
     /// Read a file that may be missing: `Ok(None)` when it does not exist.
+    ///
+    /// Every file ttm reads may come from outside (a manifest from another
+    /// Mac, a lock, a compare file, a template, a state file someone
+    /// replaced), so this is the one reader and it is bounded: a folder, a
+    /// FIFO, a device or a socket is refused without waiting on it (the open
+    /// does not block), and so is a file over [`MAX_READ_BYTES`]; both are
+    /// `Error::BadFile` naming the file (exit 2).
     pub fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>> {
-        match std::fs::read(path) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io("cannot read", path, e)),
-        }
+        read_bounded(path, MAX_READ_BYTES)
     }
 
     /// Write a file atomically: a temporary file beside it, flushed, then
@@ -505,6 +514,59 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+/// The most bytes ttm reads from one file (16 MiB: a manifest, a lock or
+/// a bench result is a few kilobytes).
+pub const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Read `path` whole if it is a regular file of at most `cap` bytes;
+/// `Ok(None)` when it does not exist.
+pub fn read_bounded(path: &Path, cap: u64) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    #[cfg(unix)]
+    let opened = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+    };
+    #[cfg(not(unix))]
+    let opened = std::fs::File::open(path);
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("cannot read", path, e)),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "is a folder, not a file"
+        } else {
+            "is not a regular file (a FIFO, a device or a socket), so ttm does not read it"
+        };
+        return Err(Error::BadFile {
+            path: path.to_path_buf(),
+            message: format!("{what}: give a file"),
+        });
+    }
+    let mut bytes = Vec::new();
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    if bytes.len() as u64 > cap {
+        return Err(Error::BadFile {
+            path: path.to_path_buf(),
+            message: format!(
+                "is larger than {} MiB, more than any file ttm reads: give the right file",
+                cap / (1024 * 1024)
+            ),
+        });
+    }
+    Ok(Some(bytes))
 }
 
 fn spawn_error(program: &str, e: std::io::Error) -> RunError {
@@ -914,6 +976,48 @@ mod tests {
         sys().write_atomic(&p, b"two").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn reads_refuse_what_is_not_a_small_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ttm.toml");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo(3) on a NUL-terminated path we own.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        for (path, needle) in [
+            (fifo.as_path(), "is not a regular file"),
+            (Path::new("/dev/zero"), "is not a regular file"),
+            (dir.path(), "is a folder"),
+        ] {
+            let err = sys().read_optional(path).unwrap_err();
+            assert!(err.to_string().contains(needle), "{err}");
+            assert_eq!(err.code(), 2, "{err}");
+        }
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'x'; 1025]).unwrap();
+        let err = read_bounded(&big, 1024).unwrap_err();
+        assert!(err.to_string().contains("is larger than"), "{err}");
+        assert_eq!(read_bounded(&big, 1025).unwrap().unwrap().len(), 1025);
+        assert!(sys()
+            .read_optional(&dir.path().join("missing"))
+            .unwrap()
+            .is_none());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn a_bounded_read_gives_the_bytes_or_refuses(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), cap in 0u64..300) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("f");
+            std::fs::write(&p, &bytes).unwrap();
+            match read_bounded(&p, cap) {
+                Ok(Some(got)) => proptest::prop_assert!(got == bytes && bytes.len() as u64 <= cap),
+                Ok(None) => proptest::prop_assert!(false, "the file exists"),
+                Err(e) => proptest::prop_assert!(bytes.len() as u64 > cap && e.code() == 2),
+            }
+        }
     }
 
     #[test]

@@ -313,3 +313,140 @@ fn setup_refuses_links_out_of_the_workspace() {
         "nothing written outside"
     );
 }
+
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn files_that_are_not_files_are_refused_at_once() {
+    // Before: a FIFO ttm.toml hung scaffold; /dev/zero was read until memory ran out;
+    // a folder was exit 1.
+    let ctx = TestContext::new();
+    let ws = ctx.workspace();
+    std::fs::create_dir_all(&ws).unwrap();
+    mkfifo(&ws.join("ttm.toml"));
+    let (code, out, err) = output(&mut ctx.ttm(["scaffold", "new", "p1"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("ttm.toml: is not a regular file"), "{err}");
+    std::fs::remove_file(ws.join("ttm.toml")).unwrap();
+    let folder = ctx.temp.path().join("a-folder");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (args, needle) in [
+        (
+            vec!["bench", "compare", "/dev/zero"],
+            "/dev/zero: is not a regular file",
+        ),
+        (
+            vec!["setup", "--yes", "--dry-run", "--from", "/dev/zero"],
+            "/dev/zero: is not a regular file",
+        ),
+        (
+            vec!["bench", "compare", folder.to_str().unwrap()],
+            "a-folder: is a folder",
+        ),
+        (
+            vec![
+                "setup",
+                "--yes",
+                "--dry-run",
+                "--from",
+                folder.to_str().unwrap(),
+            ],
+            "a-folder: is a folder",
+        ),
+    ] {
+        let (code, out, err) = output(&mut ctx.ttm(&args));
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    // The setup state as a FIFO: setup does not wait on it either.
+    std::fs::create_dir_all(ws.join(".ttm")).unwrap();
+    mkfifo(&ws.join(".ttm/state"));
+    let (code, _, err) = output(&mut ctx.ttm(["setup", "--yes", "--dry-run"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("state: is not a regular file"), "{err}");
+}
+
+#[test]
+fn bench_and_selftest_sizes_are_capped() {
+    // Before: --size was allowed all of MemAvailable and had no upper bound;
+    // --steps had none either.
+    let mut ctx = TestContext::new();
+    ctx.shim(
+        "sysctl",
+        r#"case "$*" in "-n hw.memsize") echo 1000000000 ;; *) exit 1 ;; esac"#,
+    );
+    // 8000² × 3 × 4 B = 768 MB: less than the 1 GB there is, more than half of it.
+    let (code, out, err) =
+        output(&mut ctx.ttm(["bench", "--device", "cpu", "--size", "8000", "--runs", "1"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(
+            "ttm uses at most half of the 1.0 GB available here; choose --size 6454 or less"
+        ),
+        "{err}"
+    );
+    ctx.shim(
+        "sysctl",
+        r#"case "$*" in "-n hw.memsize") echo 1000000000000000 ;; *) exit 1 ;; esac"#,
+    );
+    let (code, out, err) =
+        output(&mut ctx.ttm(["bench", "--device", "cpu", "--size", "70000", "--runs", "1"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("--size 70000 is above ttm's limit of 65536"),
+        "{err}"
+    );
+    let (code, out, err) =
+        output(&mut ctx.ttm(["selftest", "--device", "cpu", "--steps", "10000000"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("--steps 10000000 is above the limit of 100000"),
+        "{err}"
+    );
+}
+
+#[test]
+fn save_and_plot_never_replace_a_file_without_force() {
+    // Before: both were replaced silently.
+    let ctx = TestContext::new();
+    let save = ctx.temp.path().join("s.json");
+    let plot = ctx.temp.path().join("p.svg");
+    std::fs::write(&save, "keep").unwrap();
+    std::fs::write(&plot, "keep").unwrap();
+    let bench = |extra: &[&str]| {
+        let mut args = vec!["bench", "--device", "cpu", "--size", "8", "--runs", "1"];
+        args.extend_from_slice(extra);
+        output(&mut ctx.ttm(&args))
+    };
+    let (s, p) = (save.to_str().unwrap(), plot.to_str().unwrap());
+    for (extra, named) in [(vec!["--save", s], s), (vec!["--plot", p], p)] {
+        let (code, out, err) = bench(&extra);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(
+            err.contains(&format!(
+                "{named}: the file exists; pass --force to replace it"
+            )),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let fixture = fixtures_dir().join("bench-results/mac-m1.json");
+    let (code, _, err) =
+        output(&mut ctx.ttm(["bench", "compare", fixture.to_str().unwrap(), "--plot", p]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("pass --force"), "{err}");
+    assert_eq!(std::fs::read_to_string(&save).unwrap(), "keep");
+    assert_eq!(std::fs::read_to_string(&plot).unwrap(), "keep");
+    let (code, _, err) = bench(&["--save", s, "--plot", p, "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read_to_string(&save)
+        .unwrap()
+        .contains("\"generator\": \"ttm bench\""));
+    assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
+}
