@@ -4,5 +4,5 @@
 mod printer;
 mod prompt;
 
-pub use printer::{ColorMode, OutputOptions, Printer, Verbosity};
+pub use printer::{error_doc, ColorMode, OutputOptions, Printer, Verbosity};
 pub use prompt::Prompter;

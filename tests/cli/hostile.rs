@@ -450,3 +450,51 @@ fn save_and_plot_never_replace_a_file_without_force() {
         .contains("\"generator\": \"ttm bench\""));
     assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
 }
+
+#[test]
+fn json_errors_are_one_document_on_stdout() {
+    // Before: stdout was empty and the error plain text on stderr.
+    let ctx = TestContext::new();
+    for (args, code, needle) in [
+        (
+            vec!["--json", "bench", "compare", "/nonexistent.json"],
+            2,
+            "no such file",
+        ),
+        (
+            vec!["--json", "bench", "--size", "0"],
+            2,
+            "--size must be at least 1",
+        ),
+        (
+            vec!["scaffold", "new", "BAD", "--json"],
+            2,
+            "invalid name \"BAD\"",
+        ),
+        (
+            vec!["--json", "doctor", "--bogus"],
+            2,
+            "unexpected argument '--bogus' found",
+        ),
+        (
+            vec!["--json", "selftest", "--steps", "abc"],
+            2,
+            "invalid value 'abc' for '--steps <STEPS>'",
+        ),
+    ] {
+        let (got, out, err) = output(&mut ctx.ttm(&args));
+        assert_eq!(got, code, "{args:?}: {out}{err}");
+        let doc: Value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("{args:?}: not one JSON document ({e}): {out}"));
+        assert_eq!(doc["schema"], 1, "{out}");
+        let message = doc["error"]["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{args:?}: {message}");
+        assert_eq!(doc["error"]["code"], code, "{out}");
+        assert!(doc["error"].get("fix").is_some(), "{out}");
+        assert!(err.contains(needle), "the usual line on stderr too: {err}");
+    }
+    // Help is not an error.
+    let (code, out, _) = output(&mut ctx.ttm(["--json", "--help"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("Usage"), "{out}");
+}
