@@ -220,7 +220,12 @@ pub struct CompareRow {
 }
 
 /// A platform's label from its facts: "macOS 14.5, Apple M1 Max", "Ubuntu 22.04.4 LTS, NVIDIA H100 80GB HBM3".
+/// Control characters in the facts (a file from anywhere) are spelled out.
 pub fn platform_label(machine: &Value, fallback: &str) -> String {
+    crate::ui::printable(&raw_platform_label(machine, fallback))
+}
+
+fn raw_platform_label(machine: &Value, fallback: &str) -> String {
     let text = |k: &str| {
         machine
             .get(k)

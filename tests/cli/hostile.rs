@@ -498,3 +498,34 @@ fn json_errors_are_one_document_on_stdout() {
     assert_eq!(code, 0);
     assert!(out.contains("Usage"), "{out}");
 }
+
+#[test]
+fn control_characters_from_a_compare_file_are_escaped() {
+    // Before: ESC, BEL and a newline reached the terminal raw, and the SVG was not XML.
+    let ctx = TestContext::new();
+    let mut doc = bench_fixture("linux-h100.json");
+    doc["machine"]["os_version"] = "Ubuntu\u{1b}[31mRED\u{7}\nline2 <&>\u{202e}".into();
+    let file = write_json(&ctx, "ctrl.json", &doc);
+    let plot = ctx.temp.path().join("ctrl.svg");
+    let (code, out, err) = output(&mut ctx.ttm([
+        "bench",
+        "compare",
+        file.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+    assert!(
+        out.contains(r"Ubuntu\u{1b}[31mRED\u{7}\u{a}line2 <&>\u{202e}, NVIDIA H100"),
+        "{out}"
+    );
+    assert!(!out.contains('\u{202e}'), "{out}");
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(
+        !svg.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r'),
+        "XML allows no other control characters"
+    );
+    assert!(svg.contains(r"\u{1b}"), "spelled out in the SVG too");
+}
