@@ -529,3 +529,30 @@ fn control_characters_from_a_compare_file_are_escaped() {
     );
     assert!(svg.contains(r"\u{1b}"), "spelled out in the SVG too");
 }
+
+#[test]
+fn a_probe_that_prints_without_end_is_stopped_by_its_timeout() {
+    // Before: `yes` as python3 was buffered whole (3 GB in 3 s, then an abort).
+    let mut ctx = TestContext::new().env("TTM_PROBE_TIMEOUT", "1");
+    let yes = ["/usr/bin/yes", "/bin/yes"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("yes(1)");
+    ctx.shim("python3", &format!("exec {yes}"));
+    // Only the shims on PATH: no other python3 is found instead.
+    let ctx = ctx.isolated();
+    let (code, out, err) = output(&mut ctx.ttm(["doctor", "--json"]));
+    assert_eq!(code, 1, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let python = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "python")
+        .unwrap()
+        .to_string();
+    assert!(
+        python.contains("timed out after 1s and was stopped"),
+        "{python}"
+    );
+}
