@@ -42,10 +42,13 @@ pub fn main_entry() -> ExitCode {
             let code = err.exit_code().clamp(0, 255) as u8;
             if code != 0 && wants_json(&sys.args()) {
                 let text = err.render().to_string();
+                // The first paragraph: the error and its [possible values: …].
                 let message = text
                     .lines()
-                    .next()
-                    .unwrap_or_default()
+                    .take_while(|l| !l.trim().is_empty())
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" ")
                     .trim_start_matches("error: ")
                     .to_owned();
                 let fix = text
