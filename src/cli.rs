@@ -176,6 +176,9 @@ pub struct BenchArgs {
     /// Draw the results as an SVG bar chart
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+    /// Replace the --save and --plot files if they exist
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -192,6 +195,9 @@ pub struct BenchCompareArgs {
     /// Draw the comparison as an SVG bar chart
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+    /// Replace the --plot file if it exists
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -27,6 +27,7 @@ pub mod setup;
 pub mod system;
 pub mod ui;
 pub mod workspace;
+pub mod workspace_lock;
 
 use std::process::ExitCode;
 
@@ -38,8 +39,28 @@ pub fn main_entry() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let code = err.exit_code().clamp(0, 255) as u8;
+            if code != 0 && wants_json(&sys.args()) {
+                let text = err.render().to_string();
+                // The first paragraph: the error and its [possible values: …].
+                let message = text
+                    .lines()
+                    .take_while(|l| !l.trim().is_empty())
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .trim_start_matches("error: ")
+                    .to_owned();
+                let fix = text
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("tip: "))
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| "see `ttm --help`".to_owned());
+                let doc = ui::error_doc(&message, Some(&fix), code);
+                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            }
             let _ = err.print();
-            return ExitCode::from(err.exit_code().clamp(0, 255) as u8);
+            return ExitCode::from(code);
         }
     };
     let sys = match cli
@@ -64,6 +85,15 @@ pub fn main_entry() -> ExitCode {
             ExitCode::from(err.code())
         }
     }
+}
+
+/// Whether argv asks for `--json` (before any `--`), for errors clap finds
+/// before there are flags to read it from.
+fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json")
 }
 
 /// `--user NAME`: switch to that account for good, before anything is read

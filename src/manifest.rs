@@ -226,4 +226,18 @@ mod tests {
         assert!(Manifest::parse(&text, Path::new("ttm.toml")).is_err());
         assert!(Manifest::parse("not toml [", Path::new("ttm.toml")).is_err());
     }
+
+    proptest::proptest! {
+        /// A manifest from anywhere (another Mac, a broken disk): parsed or
+        /// refused, never a panic; and what is read from disk is bounded.
+        #[test]
+        fn any_bytes_parse_or_are_refused(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = Manifest::parse(&String::from_utf8_lossy(&bytes), Path::new("ttm.toml"));
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("ttm.toml");
+            std::fs::write(&path, &bytes).unwrap();
+            let sys = System::from_parts([("HOME", "/h")], dir.path());
+            let _ = Manifest::load(&sys, &path);
+        }
+    }
 }

@@ -222,6 +222,9 @@ impl System {
             Some(bytes) => expr.stdin_bytes(bytes.clone()),
             None => expr.stdin_null(),
         };
+        // Captured output is read by two threads that keep its head and tail
+        // (a program that prints without end must not be buffered whole).
+        let mut capture: Option<(std::io::PipeReader, std::io::PipeReader)> = None;
         expr = match &cmd.log {
             Some(log) => {
                 let file = std::fs::OpenOptions::new()
@@ -236,7 +239,14 @@ impl System {
                 // file, then stderr to that same stdout.
                 expr.stderr_to_stdout().stdout_file(file)
             }
-            None => expr.stdout_capture().stderr_capture(),
+            None => {
+                let (out_r, out_w) =
+                    std::io::pipe().map_err(|e| spawn_error(&cmd.display_name(), e))?;
+                let (err_r, err_w) =
+                    std::io::pipe().map_err(|e| spawn_error(&cmd.display_name(), e))?;
+                capture = Some((out_r, err_r));
+                expr.stdout_file(out_w).stderr_file(err_w)
+            }
         };
         expr = expr.before_spawn(|c| {
             #[cfg(unix)]
@@ -247,6 +257,19 @@ impl System {
         let handle = expr
             .start()
             .map_err(|e| spawn_error(&cmd.display_name(), e))?;
+        // The expression holds our copies of the pipes' write ends: close them,
+        // so the readers see the end when the program's group is gone.
+        drop(expr);
+        let readers = capture.map(|(out, err)| {
+            (
+                spawn_bounded_reader(out, cmd.output_cap),
+                spawn_bounded_reader(err, cmd.output_cap),
+            )
+        });
+        let collect = |readers: Option<(Reader, Reader)>| match readers {
+            Some((out, err)) => (out.finish(), err.finish()),
+            None => (Vec::new(), Vec::new()),
+        };
         let finished = match &cmd.cancel {
             None => handle
                 .wait_timeout(cmd.timeout)
@@ -275,16 +298,20 @@ impl System {
         };
         if !finished {
             kill_group(&handle.pids());
-            let out = handle.wait().ok();
+            let _ = handle.wait();
+            let (stdout, _) = collect(readers);
             return Err(RunError::TimedOut {
                 program: cmd.display_name(),
                 after: cmd.timeout,
-                stdout: out.map(|o| o.stdout.clone()).unwrap_or_default(),
+                stdout,
             });
         }
-        let out = handle
+        let mut out = handle
             .into_output()
             .map_err(|e| spawn_error(&cmd.display_name(), e))?;
+        if readers.is_some() {
+            (out.stdout, out.stderr) = collect(readers);
+        }
         Ok(Output::from_std(out, started.elapsed()))
     }
 
@@ -332,7 +359,13 @@ impl System {
 
     /// Read a whole file.
     pub fn read(&self, path: &Path) -> Result<Vec<u8>> {
-        std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))
+        self.read_optional(path)?.ok_or_else(|| {
+            Error::io(
+                "cannot read",
+                path,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            )
+        })
     }
 
     /// Remove a file.
@@ -416,12 +449,15 @@ impl System {
     }
 
     /// Read a file that may be missing: `Ok(None)` when it does not exist.
+    ///
+    /// Every file ttm reads may come from outside (a manifest from another
+    /// Mac, a lock, a compare file, a template, a state file someone
+    /// replaced), so this is the one reader and it is bounded: a folder, a
+    /// FIFO, a device or a socket is refused without waiting on it (the open
+    /// does not block), and so is a file over [`MAX_READ_BYTES`]; both are
+    /// `Error::BadFile` naming the file (exit 2).
     pub fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>> {
-        match std::fs::read(path) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io("cannot read", path, e)),
-        }
+        read_bounded(path, MAX_READ_BYTES)
     }
 
     /// Write a file atomically: a temporary file beside it, flushed, then
@@ -507,6 +543,120 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// How much of a captured stream is kept: this many bytes of its head and as
+/// many of its tail; what lies between is cut and a line says how much.
+pub const OUTPUT_KEEP_BYTES: usize = 256 * 1024;
+
+/// A thread reading one stream of a program, keeping its head and tail.
+struct Reader {
+    done: std::sync::mpsc::Receiver<Vec<u8>>,
+}
+
+impl Reader {
+    /// What was read; a stream still open a second after its program ended
+    /// (held by a child that left the process group) is given up on.
+    fn finish(self) -> Vec<u8> {
+        self.done
+            .recv_timeout(Duration::from_secs(1))
+            .unwrap_or_default()
+    }
+}
+
+fn spawn_bounded_reader(stream: std::io::PipeReader, keep: usize) -> Reader {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(read_head_and_tail(stream, keep));
+    });
+    Reader { done: rx }
+}
+
+/// The first `keep` bytes and the last `keep` bytes of `stream`, with a
+/// line between them saying how many were cut.
+pub fn read_head_and_tail(mut stream: impl std::io::Read, keep: usize) -> Vec<u8> {
+    let mut head: Vec<u8> = Vec::new();
+    let mut tail: std::collections::VecDeque<u8> = std::collections::VecDeque::new();
+    let mut cut: u64 = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let mut chunk = &buf[..n];
+        if head.len() < keep {
+            let take = (keep - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
+        }
+        tail.extend(chunk);
+        if tail.len() > keep {
+            let extra = tail.len() - keep;
+            tail.drain(..extra);
+            cut += extra as u64;
+        }
+    }
+    if cut > 0 {
+        head.extend_from_slice(format!("\n[ttm: {cut} bytes of output cut here]\n").as_bytes());
+    }
+    head.extend(tail);
+    head
+}
+
+/// The most bytes ttm reads from one file (16 MiB: a manifest, a lock or
+/// a bench result is a few kilobytes).
+pub const MAX_READ_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Read `path` whole if it is a regular file of at most `cap` bytes;
+/// `Ok(None)` when it does not exist.
+pub fn read_bounded(path: &Path, cap: u64) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    #[cfg(unix)]
+    let opened = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+    };
+    #[cfg(not(unix))]
+    let opened = std::fs::File::open(path);
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("cannot read", path, e)),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "is a folder, not a file"
+        } else {
+            "is not a regular file (a FIFO, a device or a socket), so ttm does not read it"
+        };
+        return Err(Error::BadFile {
+            path: path.to_path_buf(),
+            message: format!("{what}: give a file"),
+        });
+    }
+    let mut bytes = Vec::new();
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    if bytes.len() as u64 > cap {
+        return Err(Error::BadFile {
+            path: path.to_path_buf(),
+            message: format!(
+                "is larger than {} MiB, more than any file ttm reads: give the right file",
+                cap / (1024 * 1024)
+            ),
+        });
+    }
+    Ok(Some(bytes))
+}
+
 fn spawn_error(program: &str, e: std::io::Error) -> RunError {
     RunError::Spawn {
         program: program.to_owned(),
@@ -539,6 +689,8 @@ pub struct Cmd {
     log: Option<PathBuf>,
     interactive: bool,
     cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Bytes kept of each captured stream's head, and as many of its tail.
+    output_cap: usize,
 }
 
 impl Cmd {
@@ -554,6 +706,7 @@ impl Cmd {
             log: None,
             interactive: false,
             cancel: None,
+            output_cap: OUTPUT_KEEP_BYTES,
         }
     }
 
@@ -914,6 +1067,89 @@ mod tests {
         sys().write_atomic(&p, b"two").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn endless_output_keeps_its_head_and_tail_and_says_it_was_cut() {
+        // Before: the whole output was buffered (`yes`: gigabytes in seconds).
+        let out = sys()
+            .run(&Cmd::new("sh").args([
+                "-c",
+                "echo first; head -c 3000000 /dev/zero | tr '\\0' y; echo; echo last",
+            ]))
+            .unwrap();
+        assert!(out.success());
+        let text = out.stdout_text();
+        assert!(text.starts_with("first\n"), "{}", &text[..20]);
+        assert!(text.ends_with("\nlast\n"), "the tail is kept");
+        assert!(text.contains("bytes of output cut here]"), "it says so");
+        assert!(
+            out.stdout.len() <= 2 * OUTPUT_KEEP_BYTES + 100,
+            "{}",
+            out.stdout.len()
+        );
+        let err = sys()
+            .run(
+                &Cmd::new("sh")
+                    .args(["-c", "exec yes"])
+                    .timeout(Duration::from_millis(500)),
+            )
+            .unwrap_err();
+        let RunError::TimedOut { stdout, .. } = err else {
+            panic!("{err:?}")
+        };
+        assert!(
+            stdout.len() <= 2 * OUTPUT_KEEP_BYTES + 100,
+            "{}",
+            stdout.len()
+        );
+        assert_eq!(read_head_and_tail(&b"short"[..], 4), b"short".to_vec());
+        assert_eq!(
+            read_head_and_tail(&b"short"[..], 2),
+            b"sh\n[ttm: 1 bytes of output cut here]\nrt".to_vec()
+        );
+    }
+
+    #[test]
+    fn reads_refuse_what_is_not_a_small_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ttm.toml");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo(3) on a NUL-terminated path we own.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        for (path, needle) in [
+            (fifo.as_path(), "is not a regular file"),
+            (Path::new("/dev/zero"), "is not a regular file"),
+            (dir.path(), "is a folder"),
+        ] {
+            let err = sys().read_optional(path).unwrap_err();
+            assert!(err.to_string().contains(needle), "{err}");
+            assert_eq!(err.code(), 2, "{err}");
+        }
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'x'; 1025]).unwrap();
+        let err = read_bounded(&big, 1024).unwrap_err();
+        assert!(err.to_string().contains("is larger than"), "{err}");
+        assert_eq!(read_bounded(&big, 1025).unwrap().unwrap().len(), 1025);
+        assert!(sys()
+            .read_optional(&dir.path().join("missing"))
+            .unwrap()
+            .is_none());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn a_bounded_read_gives_the_bytes_or_refuses(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), cap in 0u64..300) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("f");
+            std::fs::write(&p, &bytes).unwrap();
+            match read_bounded(&p, cap) {
+                Ok(Some(got)) => proptest::prop_assert!(got == bytes && bytes.len() as u64 <= cap),
+                Ok(None) => proptest::prop_assert!(false, "the file exists"),
+                Err(e) => proptest::prop_assert!(bytes.len() as u64 > cap && e.code() == 2),
+            }
+        }
     }
 
     #[test]

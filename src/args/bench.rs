@@ -10,6 +10,9 @@ use crate::compute::{backends, DeviceKind};
 use crate::error::{Error, Result};
 use crate::system::System;
 
+/// The largest `--size` at all: three 65536² f32 matrices are 51.5 GB.
+pub const MAX_SIZE: usize = 65_536;
+
 /// `ttm bench`, checked and resolved.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
@@ -40,12 +43,12 @@ impl BenchOptions {
         let save = args
             .save
             .as_deref()
-            .map(|p| output_path(sys, "--save", p, None))
+            .map(|p| output_path(sys, "--save", p, None, args.force))
             .transpose()?;
         let plot = args
             .plot
             .as_deref()
-            .map(|p| output_path(sys, "--plot", p, Some("svg")))
+            .map(|p| output_path(sys, "--plot", p, Some("svg"), args.force))
             .transpose()?;
         let device = args.device.and_then(super::device_kind);
         if let Some(d) = device {
@@ -64,14 +67,23 @@ impl BenchOptions {
             }
         }
         let needed = matmul_bytes(args.size);
+        if args.size > MAX_SIZE {
+            return Err(Error::bad_input(format!(
+                "--size {} is above ttm's limit of {MAX_SIZE} (three {0}×{0} f32 matrices take {}); choose --size {MAX_SIZE} or less",
+                args.size,
+                human_bytes(needed),
+            )));
+        }
         if let Some(available) = host_available_bytes(sys) {
-            if needed > available as u128 {
+            // Half, so that the machine stays usable while the bench runs.
+            let allowed = available / 2;
+            if needed > allowed as u128 {
                 return Err(Error::bad_input(format!(
-                    "--size {} needs {} for three {0}×{0} f32 matrices, and this machine has {} available; choose --size {} or less",
+                    "--size {} needs {} for three {0}×{0} f32 matrices; ttm uses at most half of the {} available here; choose --size {} or less",
                     args.size,
                     human_bytes(needed),
                     human_bytes(available as u128),
-                    largest_size_for(available)
+                    largest_size_for(allowed)
                 )));
             }
         }
@@ -99,7 +111,7 @@ impl BenchCompareOptions {
         let plot = args
             .plot
             .as_deref()
-            .map(|p| output_path(sys, "--plot", p, Some("svg")))
+            .map(|p| output_path(sys, "--plot", p, Some("svg"), args.force))
             .transpose()?;
         Ok(BenchCompareOptions {
             files: args.files.clone(),
@@ -108,9 +120,16 @@ impl BenchCompareOptions {
     }
 }
 
-/// A file to write: its folder must exist, it must not be a folder, and
-/// (for the chart) it must end in the right extension.
-fn output_path(sys: &System, flag: &str, path: &Path, extension: Option<&str>) -> Result<PathBuf> {
+/// A file to write: its folder must exist, it must not be a folder, it
+/// must not exist unless `force` (no result is replaced silently), and (for
+/// the chart) it must end in the right extension.
+fn output_path(
+    sys: &System,
+    flag: &str,
+    path: &Path,
+    extension: Option<&str>,
+    force: bool,
+) -> Result<PathBuf> {
     let resolved = sys.resolve_path(path)?;
     if let Some(ext) = extension {
         let ok = resolved
@@ -130,6 +149,12 @@ fn output_path(sys: &System, flag: &str, path: &Path, extension: Option<&str>) -
             path.display(),
             path.join(format!("bench.{}", extension.unwrap_or("json")))
                 .display()
+        )));
+    }
+    if !force && sys.symlink_metadata(&resolved).is_ok() {
+        return Err(Error::bad_input(format!(
+            "{flag} {}: the file exists; pass --force to replace it, or give another name",
+            path.display()
         )));
     }
     match resolved.parent() {

@@ -31,12 +31,21 @@ pub struct SelftestOptions {
     pub size: usize,
 }
 
+/// The most training steps a self-test runs (the book's check is 200).
+pub const MAX_STEPS: u32 = 100_000;
+
 impl SelftestOptions {
     pub fn from_args(sys: &System, args: &SelftestArgs) -> Result<SelftestOptions> {
         if args.steps == 0 {
             return Err(Error::bad_input(
                 "--steps must be at least 1 (the book trains for 200 steps; the default)",
             ));
+        }
+        if args.steps > MAX_STEPS {
+            return Err(Error::bad_input(format!(
+                "--steps {} is above the limit of {MAX_STEPS} (the book trains for 200 steps; the default)",
+                args.steps
+            )));
         }
         if args.size == 0 {
             return Err(Error::bad_input(

@@ -59,8 +59,12 @@ impl ChartRow {
             label,
             framework: r.framework,
             book: r.book,
-            matmul_gflops: r.matmul_gflops.filter(|g| *g > 0.0),
-            train_steps_per_s: r.train_step_s.filter(|s| *s > 0.0).map(|s| 1.0 / s),
+            matmul_gflops: r.matmul_gflops.filter(|g| g.is_finite() && *g > 0.0),
+            train_steps_per_s: r
+                .train_step_s
+                .filter(|s| *s > 0.0)
+                .map(|s| 1.0 / s)
+                .filter(|r| r.is_finite()),
         }
     }
 
@@ -181,12 +185,17 @@ fn draw_panel<DB: DrawingBackend>(
         .draw()
         .map_err(err)?;
     for (i, row) in rows.iter().enumerate() {
-        let Some(v) = value(row) else { continue };
+        let Some(v) = value(row).filter(|v| v.is_finite() && *v > 0.0) else {
+            continue;
+        };
         let slot = n - 1 - i;
+        // A value beyond the axis (more decades than it shows) is drawn at its edge;
+        // its label keeps the real number.
+        let end = v.clamp(lo, hi);
         let mut bar = Rectangle::new(
             [
                 (lo, SegmentValue::Exact(slot)),
-                (v, SegmentValue::Exact(slot + 1)),
+                (end, SegmentValue::Exact(slot + 1)),
             ],
             row.color().filled(),
         );
@@ -195,7 +204,7 @@ fn draw_panel<DB: DrawingBackend>(
         chart
             .draw_series(std::iter::once(Text::new(
                 format!(" {}", rate(v)),
-                (v, SegmentValue::CenterOf(slot)),
+                (end, SegmentValue::CenterOf(slot)),
                 TextStyle::from(("sans-serif", 15).into_font()).pos(
                     plotters::style::text_anchor::Pos::new(
                         plotters::style::text_anchor::HPos::Left,
@@ -208,16 +217,28 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
-/// "0.1", "1", "10", "100000": the log axis' ticks.
+/// "0.1", "1", "10", "100000": the log axis' ticks ("1e12" past a million).
 fn axis_label(x: f64) -> String {
-    if x >= 1.0 {
+    if !x.is_finite() {
+        String::new()
+    } else if !(1e-4..1e7).contains(&x) {
+        format!("{x:e}")
+    } else if x >= 1.0 {
         format!("{x:.0}")
     } else {
         format!("{x}")
     }
 }
 
-/// Powers of ten around the values, with room after the largest for its label.
+/// The most decades one axis shows; smaller values are drawn at its left edge.
+const MAX_DECADES: i32 = 12;
+/// Exponents that keep every power of ten (and a tick past it) finite and normal.
+const MIN_EXPONENT: i32 = -300;
+const MAX_EXPONENT: i32 = 300;
+
+/// Powers of ten around the values, with room after the largest for its
+/// label: finite, `lo < hi`, at most [`MAX_DECADES`] apart, whatever the
+/// values (plotters' log axis loops for ever on an infinite bound).
 pub fn log_bounds(values: &[f64]) -> (f64, f64) {
     let positive: Vec<f64> = values
         .iter()
@@ -229,9 +250,12 @@ pub fn log_bounds(values: &[f64]) -> (f64, f64) {
     }
     let min = positive.iter().copied().fold(f64::INFINITY, f64::min);
     let max = positive.iter().copied().fold(0.0, f64::max);
-    let lo = 10f64.powf(min.log10().floor());
-    let hi = 10f64.powf((max * 4.0).log10().ceil());
-    (lo, hi.max(lo * 10.0))
+    // log10(max × 4) without forming max × 4, which may overflow.
+    let hi_exp = ((max.log10() + 4f64.log10()).ceil() as i32).clamp(MIN_EXPONENT + 1, MAX_EXPONENT);
+    let lo_exp = (min.log10().floor() as i32)
+        .clamp(MIN_EXPONENT, hi_exp - 1)
+        .max(hi_exp - MAX_DECADES);
+    (10f64.powf(lo_exp.into()), 10f64.powf(hi_exp.into()))
 }
 
 #[cfg(test)]
@@ -335,5 +359,59 @@ mod tests {
         assert_eq!(log_bounds(&[181.0, 45000.0]), (100.0, 1e6));
         assert_eq!(log_bounds(&[]), (1.0, 10.0));
         assert_eq!(log_bounds(&[5.0]), (1.0, 100.0));
+    }
+
+    fn rows_of(values: &[(f64, f64)]) -> Vec<ChartRow> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &(gflops, train_s))| {
+                ChartRow::from_compare(&CompareRow {
+                    platform: format!("machine {i}"),
+                    device: RowDevice::Cpu,
+                    engine: "Burn candle".into(),
+                    framework: Framework::Burn,
+                    backend: RowBackend::Candle,
+                    matmul_s: Some(1.0),
+                    matmul_size: Some(5000),
+                    matmul_gflops: Some(gflops),
+                    train_step_s: Some(train_s),
+                    relative_speed: None,
+                    book: false,
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_huge_value_draws_in_bounded_time_and_keeps_its_number() {
+        // 3e307 made the log axis' upper bound infinite: plotters looped for ever.
+        let rows = rows_of(&[(3e307, 1e-310), (181.0, 0.2)]);
+        let svg = render_svg("huge", &rows).unwrap();
+        assert_well_formed(&svg);
+        assert!(
+            svg.contains("3.00e307"),
+            "the bar's label is the real value"
+        );
+        let (lo, hi) = log_bounds(&[3e307, 181.0, f64::MAX, 5e-324]);
+        assert!(lo.is_finite() && hi.is_finite() && lo < hi, "{lo} {hi}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        #[test]
+        fn log_bounds_are_finite_and_ordered(values in proptest::collection::vec(proptest::num::f64::ANY, 0..8)) {
+            let (lo, hi) = log_bounds(&values);
+            proptest::prop_assert!(lo.is_finite() && hi.is_finite() && lo > 0.0 && lo < hi, "{lo} {hi}");
+            proptest::prop_assert!(hi / lo <= 1.0001e12, "at most 12 decades: {lo} {hi}");
+        }
+
+        #[test]
+        fn any_values_draw_a_well_formed_chart(values in proptest::collection::vec((proptest::num::f64::ANY, proptest::num::f64::ANY), 1..4)) {
+            let rows = rows_of(&values);
+            if let Ok(svg) = render_svg("any", &rows) {
+                assert_well_formed(&svg);
+            }
+        }
     }
 }

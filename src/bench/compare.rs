@@ -99,9 +99,11 @@ impl<'a> CompareReport<'a> {
 /// two files with the same label.
 fn platform_labels(docs: &[(PathBuf, BenchDoc)]) -> Vec<String> {
     let stem = |p: &Path| {
-        p.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| p.display().to_string())
+        crate::ui::printable(
+            &p.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string()),
+        )
     };
     let base: Vec<String> = docs
         .iter()

@@ -383,8 +383,17 @@ impl BenchDoc {
     /// Parse a saved document; the error says what is wrong with it.
     pub fn parse(bytes: &[u8]) -> std::result::Result<BenchDoc, String> {
         let not_ours = "not a `ttm bench` result (save one with `ttm bench --save FILE`)";
-        let value: Value =
-            serde_json::from_slice(bytes).map_err(|e| format!("{not_ours}: not JSON ({e})"))?;
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+            if e.to_string().starts_with("number out of range") {
+                format!(
+                    "a number at line {}, column {} is out of range (not a finite number); a `ttm bench` result holds finite times and rates only",
+                    e.line(),
+                    e.column()
+                )
+            } else {
+                format!("{not_ours}: not JSON ({e})")
+            }
+        })?;
         let Some(object) = value.as_object() else {
             return Err(format!("{not_ours}: not a JSON object"));
         };
@@ -403,8 +412,37 @@ impl BenchDoc {
         }
         let mut doc: BenchDoc = serde_json::from_value(value)
             .map_err(|e| format!("a `ttm bench` result, but damaged: {e}"))?;
+        doc.check_numbers()
+            .map_err(|e| format!("a `ttm bench` result, but damaged: {e}"))?;
         doc.derive();
         Ok(doc)
+    }
+
+    /// Every time is a finite number of seconds (the median above zero) and
+    /// every rate finite and not negative, so the tables and the chart only
+    /// ever meet numbers they can draw.
+    fn check_numbers(&self) -> std::result::Result<(), String> {
+        for (i, r) in self.results.iter().enumerate() {
+            let times = [
+                ("first_s", r.first_s),
+                ("median_s", r.median_s),
+                ("min_s", r.min_s),
+                ("max_s", r.max_s),
+            ];
+            let samples = r.samples_s.iter().map(|s| ("samples_s", *s));
+            for (key, v) in times.into_iter().chain(samples) {
+                if !v.is_finite() || v < 0.0 || (key == "median_s" && v == 0.0) {
+                    return Err(format!("results[{i}].{key} is {v}, not a time in seconds"));
+                }
+            }
+            if !r.gflops.is_finite() || r.gflops < 0.0 {
+                return Err(format!(
+                    "results[{i}].gflops is {}, not a rate in GFLOP/s",
+                    r.gflops
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -581,6 +619,36 @@ mod tests {
         broken["results"][0]["median_s"] = json!("fast");
         let err = BenchDoc::parse(broken.to_string().as_bytes()).unwrap_err();
         assert!(err.contains("damaged"), "{err}");
+    }
+
+    #[test]
+    fn numbers_that_cannot_be_times_are_refused() {
+        let text = sample_doc().to_json();
+        let at = text.find("\"gflops\": ").unwrap() + "\"gflops\": ".len();
+        let end = at + text[at..].find(',').unwrap();
+        let infinite = format!("{}1e999{}", &text[..at], &text[end..]);
+        let err = BenchDoc::parse(infinite.as_bytes()).unwrap_err();
+        assert!(err.contains("out of range (not a finite number)"), "{err}");
+        assert!(err.starts_with("a number at line "), "{err}");
+        for (key, bad) in [
+            ("median_s", json!(-1.0)),
+            ("median_s", json!(0.0)),
+            ("gflops", json!(-5.0)),
+        ] {
+            let mut doc: Value = serde_json::from_str(&text).unwrap();
+            doc["results"][2][key] = bad.clone();
+            let err = BenchDoc::parse(doc.to_string().as_bytes()).unwrap_err();
+            assert!(
+                err.contains(&format!("results[2].{key} is {}", bad.as_f64().unwrap())),
+                "{err}"
+            );
+        }
+        let mut huge: Value = serde_json::from_str(&text).unwrap();
+        huge["results"][0]["gflops"] = json!(3e307);
+        assert!(
+            BenchDoc::parse(huge.to_string().as_bytes()).is_ok(),
+            "finite is drawn, not refused"
+        );
     }
 
     proptest::proptest! {

@@ -66,10 +66,14 @@ impl TextTable {
     }
 }
 
-/// "0.41 ms", "92.3 ms", "1.378 s", "52.0 µs"
+/// "0.41 ms", "92.3 ms", "1.378 s", "52.0 µs"; "—" for what is not a number.
+/// Every formatter here keeps its text short for any finite value (a file
+/// from another machine may say 3e307), in scientific notation past a bound.
 pub fn seconds(s: f64) -> String {
     if !s.is_finite() {
         "—".to_owned()
+    } else if !(0.0..1e6).contains(&s) || (s > 0.0 && s < 1e-9) {
+        format!("{s:.3e} s")
     } else if s >= 1.0 {
         format!("{s:.3} s")
     } else if s >= 1e-3 {
@@ -81,7 +85,11 @@ pub fn seconds(s: f64) -> String {
 
 /// "11×", "2.3×", "0.82×"
 pub fn times(x: f64) -> String {
-    if x >= 10.0 {
+    if !x.is_finite() {
+        "—".to_owned()
+    } else if x.abs() >= 1e6 || (x != 0.0 && x.abs() < 1e-3) {
+        format!("{x:.1e}×")
+    } else if x >= 10.0 {
         format!("{x:.0}×")
     } else if x >= 1.0 {
         format!("{x:.1}×")
@@ -92,10 +100,25 @@ pub fn times(x: f64) -> String {
 
 /// "45 231", "181", "3.2": a rate people can read at a glance.
 pub fn rate(x: f64) -> String {
-    if x >= 100.0 {
+    if !x.is_finite() {
+        "—".to_owned()
+    } else if x.abs() >= 1e7 || (x != 0.0 && x.abs() < 1e-3) {
+        format!("{x:.2e}")
+    } else if x >= 100.0 {
         format!("{x:.0}")
     } else {
         format!("{x:.1}")
+    }
+}
+
+/// A time in seconds with four decimals, as the book's table prints them.
+pub fn seconds_4(s: f64) -> String {
+    if !s.is_finite() {
+        "—".to_owned()
+    } else if s.abs() >= 1e6 || (s != 0.0 && s.abs() < 1e-4) {
+        format!("{s:.3e}")
+    } else {
+        format!("{s:.4}")
     }
 }
 
@@ -197,7 +220,12 @@ pub struct CompareRow {
 }
 
 /// A platform's label from its facts: "macOS 14.5, Apple M1 Max", "Ubuntu 22.04.4 LTS, NVIDIA H100 80GB HBM3".
+/// Control characters in the facts (a file from anywhere) are spelled out.
 pub fn platform_label(machine: &Value, fallback: &str) -> String {
+    crate::ui::printable(&raw_platform_label(machine, fallback))
+}
+
+fn raw_platform_label(machine: &Value, fallback: &str) -> String {
     let text = |k: &str| {
         machine
             .get(k)
@@ -328,12 +356,13 @@ pub fn compare_table(rows: &[CompareRow]) -> TextTable {
             format!("{} · {}", r.device.title(), r.engine)
         };
         let matmul = match (r.matmul_s, r.matmul_size) {
-            (Some(s), Some(n)) if n != BOOK_MATMUL_SIZE => format!("{s:.4} (N={n})"),
-            (Some(s), _) => format!("{s:.4}"),
+            (Some(s), Some(n)) if n != BOOK_MATMUL_SIZE => format!("{} (N={n})", seconds_4(s)),
+            (Some(s), _) => seconds_4(s),
             _ => "—".to_owned(),
         };
         let relative = match r.relative_speed {
             None => "—".to_owned(),
+            Some(x) if !x.is_finite() => "—".to_owned(),
             Some(x) if x >= 1.0 => format!("≈{} faster", times(x)),
             Some(x) => format!("≈{} (slower)", times(x)),
         };
@@ -342,7 +371,7 @@ pub fn compare_table(rows: &[CompareRow]) -> TextTable {
             device,
             matmul,
             r.train_step_s
-                .map(|s| format!("{s:.4}"))
+                .map(seconds_4)
                 .unwrap_or_else(|| "—".to_owned()),
             relative,
         ]);
@@ -387,6 +416,47 @@ mod tests {
         assert_eq!(times(11.28), "11×");
         assert_eq!(times(2.345), "2.3×");
         assert_eq!(times(0.8234), "0.82×");
+    }
+
+    #[test]
+    fn any_number_prints_short() {
+        assert_eq!(seconds(3e307), "3.000e307 s");
+        assert_eq!(seconds(f64::NAN), "—");
+        assert_eq!(rate(3e307), "3.00e307");
+        assert_eq!(rate(f64::INFINITY), "—");
+        assert_eq!(times(f64::INFINITY), "—");
+        assert_eq!(seconds_4(2.5e307), "2.500e307");
+        assert_eq!(seconds_4(0.6), "0.6000");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn tables_stay_narrow_for_any_value(
+            m in proptest::num::f64::ANY,
+            t in proptest::num::f64::ANY,
+            g in proptest::num::f64::ANY,
+            r in proptest::num::f64::ANY,
+        ) {
+            for text in [seconds(m), seconds_4(m), rate(g), times(r)] {
+                proptest::prop_assert!(text.chars().count() <= 16, "{text:?}");
+            }
+            let row = CompareRow {
+                platform: "p".into(),
+                device: RowDevice::Cuda,
+                engine: "Burn cubecl".into(),
+                framework: Framework::Burn,
+                backend: RowBackend::Cubecl,
+                matmul_s: Some(m),
+                matmul_size: Some(96),
+                matmul_gflops: Some(g),
+                train_step_s: Some(t),
+                relative_speed: Some(r),
+                book: false,
+            };
+            let text = compare_table(&[row]).render();
+            proptest::prop_assert!(text.lines().all(|l| l.chars().count() < 120), "{text}");
+        }
     }
 
     #[test]

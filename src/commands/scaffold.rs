@@ -10,6 +10,7 @@ use crate::args::ScaffoldNewOptions;
 use crate::cli::{ScaffoldCommand, ScaffoldNewArgs};
 use crate::error::Result;
 use crate::scaffold::{self, template, ChapterPlan};
+use crate::workspace_lock::WorkspaceLock;
 
 pub fn run(ctx: &Context, cmd: &ScaffoldCommand) -> Result<Status> {
     match cmd {
@@ -21,8 +22,19 @@ pub fn run(ctx: &Context, cmd: &ScaffoldCommand) -> Result<Status> {
 fn new(ctx: &Context, args: &ScaffoldNewArgs) -> Result<Status> {
     let options = ScaffoldNewOptions::from_args(args);
     let ws = ctx.workspace()?;
-    let plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &options.project)?;
-    if !options.dry_run {
+    // One writer at a time: taken before ttm.toml is read, so no update is lost.
+    let lock = match options.dry_run {
+        true => None,
+        false => Some(WorkspaceLock::acquire(
+            &ws,
+            &format!("ttm scaffold new {}", args.name),
+        )?),
+    };
+    let mut plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &options.project)?;
+    if let Some(lock) = &lock {
+        // The lock made the workspace folder (if new): the write still reports it.
+        plan.new_folders
+            .splice(0..0, lock.created_workspace_folders());
         scaffold::write_plan(&ctx.sys, &ws, &plan)?;
     }
     report_new(ctx, ws.root(), &plan, options.dry_run);

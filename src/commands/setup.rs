@@ -37,6 +37,7 @@ use crate::setup::requirements::{
 };
 use crate::ui::Prompter;
 use crate::workspace::Workspace;
+use crate::workspace_lock::WorkspaceLock;
 
 pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
     // 1. Validate everything given before touching anything.
@@ -49,6 +50,11 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
     if !args.dry_run {
         prompter.require_answers("setup")?;
     }
+    // One writer at a time; held until setup returns, dropped by the kernel on any exit.
+    let _lock = match args.dry_run {
+        true => None,
+        false => Some(WorkspaceLock::acquire(&ws, "ttm setup")?),
+    };
 
     // 3. The machine.
     let spinner = ctx.out.spinner("Looking at this machine");

@@ -16,6 +16,7 @@
 
 pub mod name;
 pub mod render;
+pub mod sandbox;
 pub mod template;
 pub mod vars;
 pub mod write;

@@ -38,8 +38,7 @@ pub fn render_project(
     name: &str,
     vars: &BTreeMap<String, String>,
 ) -> Result<Vec<RenderedFile>> {
-    let mut tera = tera::Tera::default();
-    tera.autoescape_on(Vec::new());
+    let mut tera = super::sandbox::tera();
     let texts: Vec<(&TemplateFile, &str)> = template
         .files
         .iter()
@@ -59,6 +58,19 @@ pub fn render_project(
                 None => Error::failed(top),
             }
         })?;
+    if let Some((name, cycle)) = super::sandbox::find_recursion(&tera) {
+        let origin = texts
+            .iter()
+            .find(|(f, _)| f.path == name)
+            .map(|(f, _)| f.origin.clone())
+            .unwrap_or_else(|| PathBuf::from(&name));
+        return Err(Error::BadFile {
+            path: origin,
+            message: format!(
+                "recursion, which would never end: {cycle}; ttm refuses templates that include, import or call themselves"
+            ),
+        });
+    }
     let mut context = tera::Context::new();
     for (k, v) in vars {
         context.insert(k.as_str(), v);

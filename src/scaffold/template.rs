@@ -72,6 +72,31 @@ pub struct VariableSpec {
     pub default: Option<String>,
     #[serde(default)]
     pub kind: VariableKind,
+    /// The smallest value an integer or number may take.
+    pub min: Option<f64>,
+    /// The largest value an integer or number may take.
+    pub max: Option<f64>,
+}
+
+impl VariableSpec {
+    /// Why `value` does not fit this variable (its kind, then its range), if it does not.
+    pub fn check(&self, value: &str) -> std::result::Result<(), String> {
+        self.kind.check(value)?;
+        if self.kind == VariableKind::Text {
+            return Ok(());
+        }
+        let Ok(v) = value.parse::<f64>() else {
+            return Ok(());
+        };
+        match (self.min, self.max) {
+            (Some(min), Some(max)) if v < min || v > max => {
+                Err(format!("expected a value from {min} to {max}"))
+            }
+            (Some(min), _) if v < min => Err(format!("expected at least {min}")),
+            (_, Some(max)) if v > max => Err(format!("expected at most {max}")),
+            _ => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

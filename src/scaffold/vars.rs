@@ -61,6 +61,11 @@ pub fn parse_defines(args: &[String]) -> Result<BTreeMap<String, String>> {
                 "-d name=…: the name is the NAME argument, `ttm scaffold new NAME`",
             ));
         }
+        if value.chars().any(char::is_control) {
+            return Err(Error::bad_input(format!(
+                "-d {key}=…: the value holds a control character (a newline, a tab, an escape…); a value is one line of text"
+            )));
+        }
         defines.insert(key.to_owned(), value.to_owned());
     }
     Ok(defines)
@@ -148,7 +153,7 @@ fn check_kinds(template: &Template, vars: &BTreeMap<String, String>) -> Result<(
         if value.is_empty() {
             continue;
         }
-        if let Err(why) = spec.kind.check(value) {
+        if let Err(why) = spec.check(value) {
             return Err(Error::bad_input(format!(
                 "-d {key}={value}: {why} (template {})",
                 template.name

@@ -2,7 +2,7 @@
 //! process groups (so a timeout can stop them with their children), which
 //! also means the terminal's SIGINT reaches only ttm. Without this, ttm
 //! would die and leave pip installing in the background, racing the next
-//! run. While a [`Catch`] lives, SIGINT and SIGTERM only raise a flag; the
+//! run. While a [`Catch`] lives, SIGINT, SIGTERM and SIGHUP only raise a flag; the
 //! running program is stopped through [`crate::system::Cmd::cancel_on`],
 //! the step is not recorded as finished, and the next run redoes it.
 //!
@@ -16,7 +16,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 #[cfg(unix)]
-const SIGNALS: [std::ffi::c_int; 2] = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+const SIGNALS: [std::ffi::c_int; 3] = [
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGTERM,
+    // The terminal closed or the ssh session dropped: the same clean stop.
+    signal_hook::consts::SIGHUP,
+];
 
 /// How many [`Catch`]es live.
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -35,7 +40,7 @@ fn pass_through() -> &'static Arc<AtomicBool> {
     })
 }
 
-/// SIGINT and SIGTERM raise [`Catch::flag`] while this lives.
+/// SIGINT, SIGTERM and SIGHUP raise [`Catch::flag`] while this lives.
 pub struct Catch {
     pub flag: Arc<AtomicBool>,
     #[cfg(unix)]

@@ -1,8 +1,10 @@
 //! Everything the user sees: the printer (quiet / normal / verbose, text or
 //! JSON, colour or not), the prompts, and progress bars.
 
+mod escape;
 mod printer;
 mod prompt;
 
-pub use printer::{ColorMode, OutputOptions, Printer, Verbosity};
+pub use escape::printable;
+pub use printer::{error_doc, ColorMode, OutputOptions, Printer, Verbosity};
 pub use prompt::Prompter;

@@ -48,6 +48,9 @@ pub struct Printer {
     color_out: bool,
     color_err: bool,
     progress: bool,
+    /// Whether the one JSON document of this run was printed (an error
+    /// after it does not print a second one).
+    json_printed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Printer {
@@ -72,6 +75,7 @@ impl Printer {
             progress: sys.stderr_is_terminal()
                 && !options.json
                 && options.verbosity != Verbosity::Quiet,
+            json_printed: Default::default(),
         }
     }
 
@@ -83,6 +87,7 @@ impl Printer {
             color_out: false,
             color_err: false,
             progress: false,
+            json_printed: Default::default(),
         }
     }
 
@@ -113,6 +118,8 @@ impl Printer {
 
     /// The one JSON document of a --json run.
     pub fn json_doc<T: Serialize>(&self, value: &T) {
+        self.json_printed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         match serde_json::to_string_pretty(value) {
             Ok(s) => println!("{s}"),
             Err(e) => eprintln!("error: cannot encode JSON: {e}"),
@@ -128,7 +135,14 @@ impl Printer {
     }
 
     /// The error, once, on stderr, with its fix on a second line.
+    ///
+    /// With `--json`, also as the run's JSON document on stdout (DESIGN.md:
+    /// `{"schema": 1, "error": {"message", "fix", "code"}}`), unless the
+    /// command already printed its document (a blocked setup's plan).
     pub fn error(&self, err: &Error) {
+        if self.json && !self.json_printed.load(std::sync::atomic::Ordering::SeqCst) {
+            self.json_doc(&error_doc(&err.to_string(), err.fix(), err.code()));
+        }
         let label = self.err_style(Style::new().red().bold()).apply_to("error:");
         eprintln!("{label} {err}");
         if let Some(fix) = err.fix() {
@@ -209,4 +223,12 @@ impl Printer {
             ProgressDrawTarget::hidden()
         }
     }
+}
+
+/// The JSON document of a refusal or failure.
+pub fn error_doc(message: &str, fix: Option<&str>, code: u8) -> serde_json::Value {
+    serde_json::json!({
+        "schema": 1,
+        "error": {"message": message, "fix": fix, "code": code},
+    })
 }

@@ -1,4 +1,4 @@
-"""{{ title }}: the book's first model, fitted on this machine's best device.
+"""{{ title | python_text }}: the book's first model, fitted on this machine's best device.
 
 Fits y = 3x + 2 + noise with Linear(1, 1), as in section 3.5. The data lives in
 data/{{ name }}/points.csv (made on the first run, read afterwards) and the
@@ -19,7 +19,7 @@ DATA = WORKSPACE / "data" / "{{ name }}"
 MODELS = WORKSPACE / "models" / "{{ name }}"
 
 # auto: mps, then cuda, then cpu. Or one of them by name.
-DEVICE = "{{ device }}"
+DEVICE = {{ device | python }}
 
 
 def pick_device(preference=DEVICE):

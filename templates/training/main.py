@@ -1,4 +1,4 @@
-"""{{ title }}: a training loop with checkpoints.
+"""{{ title | python_text }}: a training loop with checkpoints.
 
 Data:   data/{{ name }}/train.csv (made on the first run if missing)
 Models: models/{{ name }}/checkpoint.pt (saved every epoch; a new run resumes)
@@ -19,7 +19,7 @@ WORKSPACE = Path(__file__).resolve().parents[2]
 DATA = WORKSPACE / "data" / "{{ name }}"
 MODELS = WORKSPACE / "models" / "{{ name }}"
 
-DEVICE = "{{ device }}"  # auto: mps, then cuda, then cpu
+DEVICE = {{ device | python }}  # auto: mps, then cuda, then cpu
 EPOCHS = {{ epochs }}
 BATCH_SIZE = {{ batch_size }}
 LEARNING_RATE = {{ learning_rate }}

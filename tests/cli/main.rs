@@ -8,6 +8,7 @@ mod bench;
 mod doctor;
 mod fleet;
 mod general;
+mod hostile;
 mod install;
 mod packaging;
 mod probe_cache;

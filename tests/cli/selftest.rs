@@ -164,7 +164,14 @@ fn bad_input_is_exit_2_with_the_choices() {
         argv.push("--json");
         let (code, out, err) = output(&mut ctx.ttm(&argv));
         assert_eq!(code, 2, "{args:?}: {err}");
-        assert!(out.is_empty(), "{args:?}: {out}");
+        // With --json the refusal is the one document on stdout (DESIGN.md).
+        let doc: serde_json::Value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("{args:?}: not one JSON document ({e}): {out}"));
+        assert_eq!(doc["error"]["code"], 2, "{args:?}: {out}");
+        assert!(
+            doc["error"]["message"].as_str().unwrap().contains(expected),
+            "{args:?}: {out}"
+        );
         assert!(err.contains(expected), "{args:?}: {err}");
     }
     if !cfg!(target_os = "macos") {

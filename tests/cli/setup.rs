@@ -865,6 +865,17 @@ fn a_manifest_written_by_scaffold_does_not_choose_the_python() {
 
 #[test]
 fn ctrl_c_during_pip_stops_pip_and_the_next_run_resumes() {
+    signal_during_pip_stops_pip_and_the_next_run_resumes(libc::SIGINT);
+}
+
+/// The terminal closed (or ssh dropped) mid-pip: the same clean stop as Ctrl-C.
+/// Before, SIGHUP ended ttm with no clean-up and left pip running.
+#[test]
+fn sighup_during_pip_stops_pip_and_the_next_run_resumes() {
+    signal_during_pip_stops_pip_and_the_next_run_resumes(libc::SIGHUP);
+}
+
+fn signal_during_pip_stops_pip_and_the_next_run_resumes(signal: i32) {
     let (mut ctx, log) = recording_context();
     // This pip hangs the first time, writing its pid so the test can check it is stopped.
     let venv_python = ctx.shim_dir().join("venv-python");
@@ -901,7 +912,7 @@ fn ctrl_c_during_pip_stops_pip_and_the_next_run_resumes() {
         .parse()
         .unwrap();
     // SAFETY: signals a child process this test started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    unsafe { libc::kill(child.id() as i32, signal) };
     // What happened, not how long it took: ttm says it was interrupted,
     // exits 1, and pip's stand-in is gone.
     let out = child.wait_with_output().unwrap();

@@ -1,0 +1,558 @@
+//! Hostile and careless input (issue 12): files from other machines with
+//! numbers no chart can draw or bytes no terminal should see, files that are
+//! not files, endless output, parallel writers, links out of the workspace,
+//! templates that recurse. Each test forces its condition with a fixture or
+//! a shim; none depends on the machine it runs on.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+fn bench_fixture(name: &str) -> Value {
+    let path = fixtures_dir().join("bench-results").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn write_json(ctx: &TestContext, name: &str, doc: &Value) -> PathBuf {
+    let path = ctx.temp.path().join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(doc).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn compare_draws_a_value_near_the_largest_float() {
+    // Before: the log axis' bound overflowed to infinity and plotters spun for ever.
+    let ctx = TestContext::new();
+    let mut doc = bench_fixture("linux-h100.json");
+    doc["results"][0]["gflops"] = 3e307.into();
+    doc["results"][1]["median_s"] = 1e-310.into();
+    let file = write_json(&ctx, "huge.json", &doc);
+    let plot = ctx.temp.path().join("o.svg");
+    let (code, out, err) = output(&mut ctx.ttm([
+        "bench",
+        "compare",
+        file.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("CPU · Burn candle"), "{out}");
+    assert!(
+        out.lines()
+            .filter(|l| l.contains(" · "))
+            .all(|l| l.chars().count() < 130),
+        "{out}"
+    );
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.contains("3.00e307"), "the bar says its real number");
+}
+
+#[test]
+fn compare_refuses_numbers_that_are_not_times() {
+    let ctx = TestContext::new();
+    let mut doc = bench_fixture("linux-h100.json");
+    doc["results"][0]["median_s"] = (-1.0).into();
+    let negative = write_json(&ctx, "neg.json", &doc);
+    let text = serde_json::to_string(&bench_fixture("linux-h100.json")).unwrap();
+    let infinite = ctx.temp.path().join("inf.json");
+    std::fs::write(
+        &infinite,
+        text.replacen("\"gflops\":403.2258064516129", "\"gflops\":1e999", 1),
+    )
+    .unwrap();
+    for (file, needle) in [
+        (negative, "results[0].median_s is -1, not a time in seconds"),
+        (infinite, "is out of range (not a finite number)"),
+    ] {
+        let (code, out, err) = output(&mut ctx.ttm(["bench", "compare", file.to_str().unwrap()]));
+        assert_eq!(code, 2, "{err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(err.contains(needle), "{err}");
+        assert!(
+            err.contains(file.to_str().unwrap()),
+            "names the file: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+    }
+}
+
+/// A user template `name` with these files (beside a one-line template.toml).
+fn user_template(ctx: &TestContext, name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = ctx.workspace().join("templates").join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("template.toml"), "description = \"hostile\"\n").unwrap();
+    for (path, text) in files {
+        std::fs::write(dir.join(path), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_template_that_recurses_is_refused_before_rendering() {
+    // Before: Tera overflowed the stack and ttm aborted (exit 134).
+    let ctx = TestContext::new();
+    let dir = user_template(
+        &ctx,
+        "selfinc",
+        &[("main.py", "{% include \"main.py\" %}\n")],
+    );
+    user_template(
+        &ctx,
+        "macro",
+        &[
+            (
+                "main.py",
+                "{% import \"macros.txt\" as m %}{{ m::f(n=1) }}\n",
+            ),
+            (
+                "macros.txt",
+                "{% macro f(n) %}{{ self::f(n=n) }}{% endmacro f %}\n",
+            ),
+        ],
+    );
+    for (template, needle) in [
+        ("selfinc", "main.py → main.py"),
+        ("macro", "macros.txt: macro f → macros.txt: macro f"),
+    ] {
+        let (code, out, err) =
+            output(&mut ctx.ttm(["scaffold", "new", "p1", "--template", template]));
+        assert_eq!(code, 2, "{template}: {out}{err}");
+        assert!(err.contains("recursion"), "{err}");
+        assert!(err.contains(needle), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let (_, _, err) = output(&mut ctx.ttm(["scaffold", "new", "p1", "--template", "selfinc"]));
+    assert!(
+        err.contains(dir.join("main.py").to_str().unwrap()),
+        "names the file: {err}"
+    );
+    assert!(!ctx.workspace().join("notebooks/p1").exists());
+}
+
+#[test]
+fn a_template_cannot_read_the_environment_or_loop_for_ever() {
+    let ctx = TestContext::new().env("SECRET", "hunter2");
+    user_template(
+        &ctx,
+        "envt",
+        &[("main.py", "secret = \"{{ get_env(name=\"SECRET\") }}\"\n")],
+    );
+    user_template(
+        &ctx,
+        "rng",
+        &[(
+            "main.py",
+            "{% for i in range(end=200000000) %}{% endfor %}\n",
+        )],
+    );
+    for (template, needle) in [("envt", "get_env is turned off"), ("rng", "at most 10000")] {
+        let (code, out, err) =
+            output(&mut ctx.ttm(["scaffold", "new", "p1", "--template", template]));
+        assert_eq!(code, 2, "{template}: {out}{err}");
+        assert!(err.contains(needle), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+    assert!(!ctx.workspace().join("notebooks/p1").exists());
+}
+
+#[test]
+fn define_values_are_typed_ranged_and_rendered_as_python() {
+    let ctx = TestContext::new();
+    for (define, needle) in [
+        (
+            "batch_size=0",
+            "-d batch_size=0: expected a value from 1 to 1000000",
+        ),
+        (
+            "epochs=-5",
+            "-d epochs=-5: expected a value from 1 to 100000",
+        ),
+        ("title=x\nimport os", "control character"),
+    ] {
+        let (code, out, err) = output(&mut ctx.ttm([
+            "scaffold",
+            "new",
+            "p1",
+            "--template",
+            "training",
+            "-d",
+            define,
+        ]));
+        assert_eq!(code, 2, "{define}: {out}{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+    let (code, _, err) = output(&mut ctx.ttm([
+        "scaffold",
+        "new",
+        "p1",
+        "--template",
+        "training",
+        "-d",
+        r#"title=x""" + __import__("os").system("echo pwned") + """\"#,
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let main = ctx.workspace().join("notebooks/p1/main.py");
+    let text = std::fs::read_to_string(&main).unwrap();
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with(r#""""x\"\"\" + __import__(\"os\")"#),
+        "{first}"
+    );
+    // The docstring stays one string: Python reads the module's doc back whole.
+    let doc = std::process::Command::new("python3")
+        .args(["-c", "import ast, sys; print(ast.get_docstring(ast.parse(open(sys.argv[1]).read())).splitlines()[0])"])
+        .arg(&main)
+        .output()
+        .unwrap();
+    assert!(
+        doc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&doc.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&doc.stdout)
+            .starts_with(r#"x""" + __import__("os").system("echo pwned") + """\"#),
+        "{}",
+        String::from_utf8_lossy(&doc.stdout)
+    );
+}
+
+#[test]
+fn parallel_scaffolds_lose_no_chapter() {
+    // Before: all 20 succeeded and ttm.toml recorded one or two of them.
+    let ctx = TestContext::new();
+    let results: Vec<(i32, String, String)> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..20)
+            .map(|i| {
+                let ctx = &ctx;
+                scope.spawn(move || output(&mut ctx.ttm(["scaffold", "new", &format!("p{i}")])))
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let mut won = Vec::new();
+    for (i, (code, out, err)) in results.into_iter().enumerate() {
+        match code {
+            0 => won.push(format!("p{i}")),
+            2 => {
+                assert!(err.contains("another ttm (pid "), "{err}");
+                assert!(err.contains("is writing in it"), "{err}");
+                assert_eq!(err.lines().count(), 1, "{err}");
+            }
+            other => panic!("p{i}: {other}: {out}{err}"),
+        }
+    }
+    assert!(!won.is_empty());
+    let manifest = std::fs::read_to_string(ctx.workspace().join("ttm.toml")).unwrap();
+    let recorded = manifest.matches("[chapters.").count();
+    assert_eq!(
+        recorded,
+        won.len(),
+        "every winner recorded: {won:?}\n{manifest}"
+    );
+    for name in &won {
+        assert!(
+            manifest.contains(&format!("[chapters.{name}]")),
+            "{name}: {manifest}"
+        );
+    }
+    assert!(
+        !ctx.workspace().join(".ttm/lock").exists(),
+        "released: the lock file is gone"
+    );
+}
+
+#[test]
+fn a_held_lock_stops_setup_and_scaffold_naming_the_holder() {
+    let ctx = TestContext::new();
+    let ws = torch_to_the_metal::workspace::Workspace::at(ctx.workspace());
+    let held =
+        torch_to_the_metal::workspace_lock::WorkspaceLock::acquire(&ws, "ttm setup --yes").unwrap();
+    for args in [vec!["scaffold", "new", "p1"], vec!["setup", "--yes"]] {
+        let (code, out, err) = output(&mut ctx.ttm(&args));
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            err.contains(&format!(
+                "another ttm (pid {}, `ttm setup --yes`) is writing in it",
+                std::process::id()
+            )),
+            "{err}"
+        );
+    }
+    drop(held);
+    let (code, _, err) = output(&mut ctx.ttm(["scaffold", "new", "p1"]));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn setup_refuses_links_out_of_the_workspace() {
+    // Before: setup wrote its state and logs through the links, outside the workspace.
+    let ctx = TestContext::new();
+    let ws = ctx.workspace();
+    let outside = ctx.temp.path().join("outside");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    for name in [".ttm", "logs", "templates"] {
+        std::os::unix::fs::symlink(&outside, ws.join(name)).unwrap();
+        for args in [
+            vec!["setup", "--yes", "--no-selftest"],
+            vec!["scaffold", "new", "p1"],
+        ] {
+            let (code, out, err) = output(&mut ctx.ttm(&args));
+            assert_eq!(code, 2, "{name} {args:?}: {out}{err}");
+            assert!(err.contains(&format!("{name} is a symbolic link")), "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+        std::fs::remove_file(ws.join(name)).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_dir(&outside).unwrap().count(),
+        0,
+        "nothing written outside"
+    );
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn files_that_are_not_files_are_refused_at_once() {
+    // Before: a FIFO ttm.toml hung scaffold; /dev/zero was read until memory ran out;
+    // a folder was exit 1.
+    let ctx = TestContext::new();
+    let ws = ctx.workspace();
+    std::fs::create_dir_all(&ws).unwrap();
+    mkfifo(&ws.join("ttm.toml"));
+    let (code, out, err) = output(&mut ctx.ttm(["scaffold", "new", "p1"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("ttm.toml: is not a regular file"), "{err}");
+    std::fs::remove_file(ws.join("ttm.toml")).unwrap();
+    let folder = ctx.temp.path().join("a-folder");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (args, needle) in [
+        (
+            vec!["bench", "compare", "/dev/zero"],
+            "/dev/zero: is not a regular file",
+        ),
+        (
+            vec!["setup", "--yes", "--dry-run", "--from", "/dev/zero"],
+            "/dev/zero: is not a regular file",
+        ),
+        (
+            vec!["bench", "compare", folder.to_str().unwrap()],
+            "a-folder: is a folder",
+        ),
+        (
+            vec![
+                "setup",
+                "--yes",
+                "--dry-run",
+                "--from",
+                folder.to_str().unwrap(),
+            ],
+            "a-folder: is a folder",
+        ),
+    ] {
+        let (code, out, err) = output(&mut ctx.ttm(&args));
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    // The setup state as a FIFO: setup does not wait on it either.
+    std::fs::create_dir_all(ws.join(".ttm")).unwrap();
+    mkfifo(&ws.join(".ttm/state"));
+    let (code, _, err) = output(&mut ctx.ttm(["setup", "--yes", "--dry-run"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("state: is not a regular file"), "{err}");
+}
+
+#[test]
+fn bench_and_selftest_sizes_are_capped() {
+    // Before: --size was allowed all of MemAvailable and had no upper bound;
+    // --steps had none either.
+    let mut ctx = TestContext::new();
+    ctx.shim(
+        "sysctl",
+        r#"case "$*" in "-n hw.memsize") echo 1000000000 ;; *) exit 1 ;; esac"#,
+    );
+    // 8000² × 3 × 4 B = 768 MB: less than the 1 GB there is, more than half of it.
+    let (code, out, err) =
+        output(&mut ctx.ttm(["bench", "--device", "cpu", "--size", "8000", "--runs", "1"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(
+            "ttm uses at most half of the 1.0 GB available here; choose --size 6454 or less"
+        ),
+        "{err}"
+    );
+    ctx.shim(
+        "sysctl",
+        r#"case "$*" in "-n hw.memsize") echo 1000000000000000 ;; *) exit 1 ;; esac"#,
+    );
+    let (code, out, err) =
+        output(&mut ctx.ttm(["bench", "--device", "cpu", "--size", "70000", "--runs", "1"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("--size 70000 is above ttm's limit of 65536"),
+        "{err}"
+    );
+    let (code, out, err) =
+        output(&mut ctx.ttm(["selftest", "--device", "cpu", "--steps", "10000000"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("--steps 10000000 is above the limit of 100000"),
+        "{err}"
+    );
+}
+
+#[test]
+fn save_and_plot_never_replace_a_file_without_force() {
+    // Before: both were replaced silently.
+    let ctx = TestContext::new();
+    let save = ctx.temp.path().join("s.json");
+    let plot = ctx.temp.path().join("p.svg");
+    std::fs::write(&save, "keep").unwrap();
+    std::fs::write(&plot, "keep").unwrap();
+    let bench = |extra: &[&str]| {
+        let mut args = vec!["bench", "--device", "cpu", "--size", "8", "--runs", "1"];
+        args.extend_from_slice(extra);
+        output(&mut ctx.ttm(&args))
+    };
+    let (s, p) = (save.to_str().unwrap(), plot.to_str().unwrap());
+    for (extra, named) in [(vec!["--save", s], s), (vec!["--plot", p], p)] {
+        let (code, out, err) = bench(&extra);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(
+            err.contains(&format!(
+                "{named}: the file exists; pass --force to replace it"
+            )),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let fixture = fixtures_dir().join("bench-results/mac-m1.json");
+    let (code, _, err) =
+        output(&mut ctx.ttm(["bench", "compare", fixture.to_str().unwrap(), "--plot", p]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("pass --force"), "{err}");
+    assert_eq!(std::fs::read_to_string(&save).unwrap(), "keep");
+    assert_eq!(std::fs::read_to_string(&plot).unwrap(), "keep");
+    let (code, _, err) = bench(&["--save", s, "--plot", p, "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read_to_string(&save)
+        .unwrap()
+        .contains("\"generator\": \"ttm bench\""));
+    assert!(std::fs::read_to_string(&plot).unwrap().starts_with("<svg"));
+}
+
+#[test]
+fn json_errors_are_one_document_on_stdout() {
+    // Before: stdout was empty and the error plain text on stderr.
+    let ctx = TestContext::new();
+    for (args, code, needle) in [
+        (
+            vec!["--json", "bench", "compare", "/nonexistent.json"],
+            2,
+            "no such file",
+        ),
+        (
+            vec!["--json", "bench", "--size", "0"],
+            2,
+            "--size must be at least 1",
+        ),
+        (
+            vec!["scaffold", "new", "BAD", "--json"],
+            2,
+            "invalid name \"BAD\"",
+        ),
+        (
+            vec!["--json", "doctor", "--bogus"],
+            2,
+            "unexpected argument '--bogus' found",
+        ),
+        (
+            vec!["--json", "selftest", "--steps", "abc"],
+            2,
+            "invalid value 'abc' for '--steps <STEPS>'",
+        ),
+    ] {
+        let (got, out, err) = output(&mut ctx.ttm(&args));
+        assert_eq!(got, code, "{args:?}: {out}{err}");
+        let doc: Value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("{args:?}: not one JSON document ({e}): {out}"));
+        assert_eq!(doc["schema"], 1, "{out}");
+        let message = doc["error"]["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{args:?}: {message}");
+        assert_eq!(doc["error"]["code"], code, "{out}");
+        assert!(doc["error"].get("fix").is_some(), "{out}");
+        assert!(err.contains(needle), "the usual line on stderr too: {err}");
+    }
+    // Help is not an error.
+    let (code, out, _) = output(&mut ctx.ttm(["--json", "--help"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("Usage"), "{out}");
+}
+
+#[test]
+fn control_characters_from_a_compare_file_are_escaped() {
+    // Before: ESC, BEL and a newline reached the terminal raw, and the SVG was not XML.
+    let ctx = TestContext::new();
+    let mut doc = bench_fixture("linux-h100.json");
+    doc["machine"]["os_version"] = "Ubuntu\u{1b}[31mRED\u{7}\nline2 <&>\u{202e}".into();
+    let file = write_json(&ctx, "ctrl.json", &doc);
+    let plot = ctx.temp.path().join("ctrl.svg");
+    let (code, out, err) = output(&mut ctx.ttm([
+        "bench",
+        "compare",
+        file.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+    assert!(
+        out.contains(r"Ubuntu\u{1b}[31mRED\u{7}\u{a}line2 <&>\u{202e}, NVIDIA H100"),
+        "{out}"
+    );
+    assert!(!out.contains('\u{202e}'), "{out}");
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(
+        !svg.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r'),
+        "XML allows no other control characters"
+    );
+    assert!(svg.contains(r"\u{1b}"), "spelled out in the SVG too");
+}
+
+#[test]
+fn a_probe_that_prints_without_end_is_stopped_by_its_timeout() {
+    // Before: `yes` as python3 was buffered whole (3 GB in 3 s, then an abort).
+    let mut ctx = TestContext::new().env("TTM_PROBE_TIMEOUT", "1");
+    let yes = ["/usr/bin/yes", "/bin/yes"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("yes(1)");
+    ctx.shim("python3", &format!("exec {yes}"));
+    // Only the shims on PATH: no other python3 is found instead.
+    let ctx = ctx.isolated();
+    let (code, out, err) = output(&mut ctx.ttm(["doctor", "--json"]));
+    assert_eq!(code, 1, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let python = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "python")
+        .unwrap()
+        .to_string();
+    assert!(
+        python.contains("timed out after 1s and was stopped"),
+        "{python}"
+    );
+}
