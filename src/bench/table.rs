@@ -110,6 +110,7 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
         ("First call", true),
         ("GFLOP/s", true),
         ("Precision", false),
+        ("Of peak", true),
         ("vs CPU", true),
         ("Burn vs PyTorch", true),
     ]);
@@ -128,6 +129,7 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
                         && c.burn_backend == row.backend
                 })
                 .map(|c| times(c.burn_speed_vs_torch))
+                .or_else(|| unequal_precision(doc, row))
                 .unwrap_or_default(),
             Framework::Torch => String::new(),
         };
@@ -140,6 +142,9 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
             seconds(row.first_s),
             rate(row.gflops),
             row.precision.clone(),
+            row.share_of_peak
+                .map(|s| format!("{:.0} %", s * 100.0))
+                .unwrap_or_default(),
             if row.on_cpu() {
                 "—".to_owned()
             } else {
@@ -149,6 +154,21 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
         ]);
     }
     t
+}
+
+/// "not compared (tf32 vs fp32)": a PyTorch row beside this Burn row ran at
+/// another precision, so no ratio is shown.
+fn unequal_precision(doc: &BenchDoc, row: &super::BenchRow) -> Option<String> {
+    let torch = doc.results.iter().find(|t| {
+        t.framework == Framework::Torch
+            && t.workload == row.workload
+            && t.hardware() == row.hardware()
+    })?;
+    Some(format!(
+        "not compared ({} vs {})",
+        super::peak::precision_word(&row.precision),
+        super::peak::precision_word(&torch.precision)
+    ))
 }
 
 /// The rows in reading order: CPU first (the book's order), then each GPU;
