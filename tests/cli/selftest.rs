@@ -214,7 +214,11 @@ fn bad_input_is_exit_2_with_the_choices() {
         (&["--size", "10000000"], "choose --size"),
         (
             &["--device", "cpu", "--backend", "cubecl"],
-            "cpu runs only on --backend candle",
+            if cfg!(feature = "openblas") {
+                "cpu runs only on --backend ndarray or candle"
+            } else {
+                "cpu runs only on --backend candle or ndarray"
+            },
         ),
     ];
     for (args, expected) in cases {
