@@ -2,8 +2,12 @@
 #
 # Run by `ttm bench --torch` with the project environment's python:
 #   python -I -c "<this file>" probe
-#   python -I -c "<this file>" run DEVICE SIZE RUNS
-# DEVICE is cpu, cuda or mps. Prints exactly one JSON object on stdout.
+#   python -I -c "<this file>" run DEVICE SIZE RUNS [PRECISION]
+# DEVICE is cpu, cuda or mps. PRECISION (fp32 or tf32; fp32 when left out) is
+# what the Burn rows it is paired with computed in, as Burn measured it: on
+# cuda, tf32 turns on TF32 for matrix products (and cuDNN), fp32 keeps them
+# strict, so that each pair of rows is compared at equal precision.
+# Prints exactly one JSON object on stdout.
 # A failed `import torch` is JSON too ({"ok": false, "error": ...}), exit 0.
 #
 # The workloads, as the Burn side defines them (src/compute/bench.rs):
@@ -50,6 +54,13 @@ def synchronize(device):
         torch.cuda.synchronize()
     elif device == "mps":
         torch.mps.synchronize()
+
+
+def set_precision(device, wanted):
+    if device == "cuda":
+        tf32 = wanted == "tf32"
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
 
 
 def precision(device):
@@ -138,13 +149,18 @@ def main(argv):
     if len(argv) >= 1 and argv[0] == "probe":
         emit(base)
         return
-    if len(argv) != 4 or argv[0] != "run":
-        emit({"ok": False, "error": "usage: probe | run DEVICE SIZE RUNS"})
+    if len(argv) not in (4, 5) or argv[0] != "run":
+        emit({"ok": False, "error": "usage: probe | run DEVICE SIZE RUNS [fp32|tf32]"})
         return
     device, n, runs = argv[1], int(argv[2]), int(argv[3])
+    wanted = argv[4] if len(argv) == 5 else "fp32"
+    if wanted not in ("fp32", "tf32"):
+        emit({"ok": False, "error": "PRECISION must be fp32 or tf32, not %r" % wanted})
+        return
     if device not in found:
         emit(dict(base, ok=False, error="PyTorch has no %s device here" % device))
         return
+    set_precision(device, wanted)
     with torch.no_grad():
         matmul = bench_matmul(device, n, runs)
     train = bench_train_step(device, runs)

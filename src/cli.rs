@@ -129,6 +129,7 @@ pub enum BackendChoice {
     Auto,
     Candle,
     Cubecl,
+    Ndarray,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -161,6 +162,9 @@ pub struct BenchArgs {
     /// The device to benchmark [default: every available one]
     #[arg(long, value_enum)]
     pub device: Option<DeviceChoice>,
+    /// The Burn backend to benchmark [default: every one on each device]
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
     /// Matrix size N of the matmul workload
     #[arg(long, default_value_t = 5000)]
     pub size: usize,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{BenchArgs, BenchCompareArgs};
 use crate::compute::memory::{host_available_bytes, human_bytes, largest_size_for, matmul_bytes};
-use crate::compute::{backends, DeviceKind};
+use crate::compute::{backends, BackendKind, DeviceKind};
 use crate::error::{Error, Result};
 use crate::system::System;
 
@@ -18,6 +18,8 @@ pub const MAX_SIZE: usize = 65_536;
 pub struct BenchOptions {
     /// The one device asked for; None measures every available one.
     pub device: Option<DeviceKind>,
+    /// The one Burn backend asked for; None measures every one.
+    pub backend: Option<BackendKind>,
     /// N of the N×N matmul.
     pub size: usize,
     /// Timed runs after the warm-up.
@@ -66,6 +68,21 @@ impl BenchOptions {
                 )));
             }
         }
+        let backend = super::backend_kind(args.backend);
+        if let Some(b) = backend {
+            let compiled = backends::compiled_targets();
+            if !compiled
+                .iter()
+                .any(|t| t.backend == b && device.is_none_or(|d| t.device == d))
+            {
+                let pairs: Vec<String> = compiled.iter().map(|t| t.to_string()).collect();
+                return Err(Error::bad_input(format!(
+                    "--backend {b}: not in this build{}; it has {}",
+                    device.map(|d| format!(" on {d}")).unwrap_or_default(),
+                    pairs.join(", ")
+                )));
+            }
+        }
         let needed = matmul_bytes(args.size);
         if args.size > MAX_SIZE {
             return Err(Error::bad_input(format!(
@@ -89,6 +106,7 @@ impl BenchOptions {
         }
         Ok(BenchOptions {
             device,
+            backend,
             size: args.size,
             runs: args.runs,
             torch: args.torch,

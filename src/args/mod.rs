@@ -54,6 +54,7 @@ pub fn backend_kind(choice: BackendChoice) -> Option<BackendKind> {
         BackendChoice::Auto => None,
         BackendChoice::Candle => Some(BackendKind::Candle),
         BackendChoice::Cubecl => Some(BackendKind::Cubecl),
+        BackendChoice::Ndarray => Some(BackendKind::Ndarray),
     }
 }
 

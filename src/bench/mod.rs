@@ -10,6 +10,7 @@
 
 pub mod chart;
 pub mod compare;
+pub mod peak;
 pub mod reference;
 pub mod results;
 pub mod run;

@@ -139,6 +139,7 @@ impl std::fmt::Display for RowDevice {
 pub enum RowBackend {
     Candle,
     Cubecl,
+    Ndarray,
     Torch,
 }
 
@@ -147,6 +148,7 @@ impl RowBackend {
         match self {
             RowBackend::Candle => "candle",
             RowBackend::Cubecl => "cubecl",
+            RowBackend::Ndarray => "ndarray",
             RowBackend::Torch => "torch",
         }
     }
@@ -157,6 +159,7 @@ impl From<BackendKind> for RowBackend {
         match b {
             BackendKind::Candle => RowBackend::Candle,
             BackendKind::Cubecl => RowBackend::Cubecl,
+            BackendKind::Ndarray => RowBackend::Ndarray,
         }
     }
 }
@@ -193,6 +196,12 @@ pub struct BenchRow {
     /// How many times faster than the same framework's CPU row of this workload.
     #[serde(default)]
     pub speedup_vs_cpu: Option<f64>,
+    /// The device's peak rate at this precision, where known ([`super::peak`]).
+    #[serde(default)]
+    pub peak_gflops: Option<f64>,
+    /// `gflops` over `peak_gflops`: the share of the hardware the row used.
+    #[serde(default)]
+    pub share_of_peak: Option<f64>,
 }
 
 impl BenchRow {
@@ -224,6 +233,8 @@ impl BenchRow {
             device_name,
             samples_s,
             speedup_vs_cpu: None,
+            peak_gflops: None,
+            share_of_peak: None,
         }
     }
 
@@ -262,6 +273,9 @@ pub struct Comparison {
     pub torch_median_s: f64,
     /// PyTorch's median over Burn's: above 1, Burn is faster.
     pub burn_speed_vs_torch: f64,
+    /// The precision both rows computed in: pairs are compared only at equal precision.
+    #[serde(default)]
+    pub precision: String,
 }
 
 /// A device or framework that was not measured, and why.
@@ -295,6 +309,10 @@ pub struct BenchDoc {
     pub comparisons: Vec<Comparison>,
     #[serde(default)]
     pub skipped: Vec<Skipped>,
+    /// The CPU backend of this build and the BLAS under it (`CpuBackendNote`),
+    /// where a CPU row was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_backend: Option<Value>,
 }
 
 impl BenchDoc {
@@ -309,12 +327,14 @@ impl BenchDoc {
             results,
             comparisons: Vec::new(),
             skipped: Vec::new(),
+            cpu_backend: None,
         };
         doc.derive();
         doc
     }
 
-    /// Fill in what follows from the rows: speedups over the CPU, Burn against PyTorch.
+    /// Fill in what follows from the rows: speedups over the CPU, the share
+    /// of the device's peak, and Burn against PyTorch at equal precision.
     pub fn derive(&mut self) {
         let rows = self.results.clone();
         for row in &mut self.results {
@@ -322,6 +342,13 @@ impl BenchDoc {
                 .iter()
                 .find(|c| c.on_cpu() && c.framework == row.framework && c.workload == row.workload)
                 .and_then(|cpu| super::stats::speedup(cpu.median_s, row.median_s));
+            let peak = (!row.on_cpu())
+                .then(|| super::peak::peak(row.device_name.as_deref()?, &row.precision))
+                .flatten();
+            row.peak_gflops = peak.map(|p| p.gflops);
+            row.share_of_peak = peak
+                .map(|p| row.gflops / p.gflops)
+                .filter(|s| s.is_finite());
         }
         self.comparisons = rows
             .iter()
@@ -332,6 +359,10 @@ impl BenchDoc {
                         && t.workload == burn.workload
                         && t.hardware() == burn.hardware()
                 })?;
+                let precision = super::peak::precision_word(&burn.precision);
+                if precision != super::peak::precision_word(&torch.precision) {
+                    return None;
+                }
                 Some(Comparison {
                     device: burn.hardware(),
                     workload: burn.workload,
@@ -339,6 +370,7 @@ impl BenchDoc {
                     burn_median_s: burn.median_s,
                     torch_median_s: torch.median_s,
                     burn_speed_vs_torch: super::stats::speedup(torch.median_s, burn.median_s)?,
+                    precision: precision.to_owned(),
                 })
             })
             .collect();
@@ -467,6 +499,7 @@ mod tests {
         let backend = match backend {
             "candle" => RowBackend::Candle,
             "cubecl" => RowBackend::Cubecl,
+            "ndarray" => RowBackend::Ndarray,
             _ => RowBackend::Torch,
         };
         let device = RowDevice::parse(device).unwrap();
@@ -580,6 +613,31 @@ mod tests {
             .find(|c| c.device == RowDevice::Cpu)
             .unwrap();
         assert!((c.burn_speed_vs_torch - 1.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn burn_meets_torch_only_at_equal_precision_and_peaks_are_shared() {
+        let mut burn = row(Framework::Burn, "cubecl", "cuda", Workload::Matmul, 0.003);
+        burn.precision = "tf32".to_owned();
+        burn.device_name = Some("NVIDIA H200".to_owned());
+        let mut torch = row(Framework::Torch, "torch", "cuda", Workload::Matmul, 0.001);
+        torch.device_name = Some("NVIDIA H200".to_owned());
+        // PyTorch strict fp32 against Burn's TF32: no ratio.
+        let doc = BenchDoc::new(Value::Null, "", vec![burn.clone(), torch.clone()]);
+        assert!(doc.comparisons.is_empty(), "{:?}", doc.comparisons);
+        let share = doc.results[0].share_of_peak.unwrap();
+        assert!((share - 2.5e11 / 0.003 / 494e12).abs() < 1e-9, "{share}");
+        assert_eq!(doc.results[1].peak_gflops, Some(67_000.0));
+        // Both in TF32: compared.
+        torch.precision = "tf32".to_owned();
+        let doc = BenchDoc::new(Value::Null, "", vec![burn, torch]);
+        assert_eq!(doc.comparisons.len(), 1);
+        assert_eq!(doc.comparisons[0].precision, "tf32");
+        // A CPU or an unknown GPU has no peak.
+        let cpu = row(Framework::Burn, "ndarray", "cpu", Workload::Matmul, 0.5);
+        let doc = BenchDoc::new(Value::Null, "", vec![cpu]);
+        assert_eq!(doc.results[0].share_of_peak, None);
+        assert_eq!(doc.results[0].backend, RowBackend::Ndarray);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::results::{BenchRow, Framework, Skipped, Workload};
 use super::stats::Summary;
 use super::torch::{self, TorchProbe};
 use crate::compute::bench::{time_matmul, time_train_step, Timing};
-use crate::compute::{DeviceKind, Discovered};
+use crate::compute::{BackendKind, DeviceKind, Discovered, Target};
 use crate::error::{Error, Result};
 use crate::system::System;
 
@@ -62,12 +62,15 @@ impl BenchSchedule {
     pub fn new(
         discovered: &[Discovered],
         asked: Option<DeviceKind>,
+        backend: Option<BackendKind>,
         torch_side: Option<&TorchSide>,
     ) -> Result<BenchSchedule> {
-        let wanted = |device: DeviceKind| asked.is_none_or(|d| d == device);
+        let wanted = |t: Target| {
+            asked.is_none_or(|d| d == t.device) && backend.is_none_or(|b| b == t.backend)
+        };
         let mut skipped: Vec<Skipped> = Vec::new();
         let mut targets: Vec<Discovered> = Vec::new();
-        for d in discovered.iter().filter(|d| wanted(d.target.device)) {
+        for d in discovered.iter().filter(|d| wanted(d.target)) {
             if d.available {
                 targets.push(d.clone());
             } else {
@@ -150,6 +153,9 @@ pub fn measure(
     let mut rows: Vec<BenchRow> = Vec::new();
     let mut failed = false;
     for &device in &schedule.hardware_order {
+        // What Burn's matrix products computed in on this device, as measured:
+        // PyTorch runs its rows at the same precision.
+        let mut burn_precision: Option<String> = None;
         for d in schedule
             .targets
             .iter()
@@ -167,7 +173,12 @@ pub fn measure(
                     Workload::TrainStep => time_train_step(d.target, runs),
                 };
                 match timing.and_then(|t| burn_row(d, workload, size, t)) {
-                    Ok(row) => rows.push(row),
+                    Ok(row) => {
+                        if workload == Workload::Matmul && burn_precision.is_none() {
+                            burn_precision = Some(row.precision.clone());
+                        }
+                        rows.push(row)
+                    }
                     Err(e) => {
                         failed = true;
                         skipped.push(Skipped {
@@ -184,7 +195,8 @@ pub fn measure(
         if let (Some(TorchSide::Ready { python, .. }), Some(name)) = (torch_side, torch_name) {
             if schedule.torch_devices.iter().any(|(d, _)| d == name) {
                 progress.running(format!("PyTorch on {name}: matmul and train step"));
-                match torch::run_device(sys, python, name, size, runs) {
+                let precision = torch_precision(burn_precision.as_deref());
+                match torch::run_device(sys, python, name, size, runs, precision) {
                     Ok(run) => rows.extend(run.rows),
                     Err(reason) => {
                         failed = true;
@@ -203,6 +215,14 @@ pub fn measure(
         rows,
         skipped,
         failed,
+    }
+}
+
+/// The precision PyTorch is asked for: Burn's, where it measured TF32; else strict fp32.
+pub fn torch_precision(burn: Option<&str>) -> &'static str {
+    match burn.map(super::peak::precision_word) {
+        Some("tf32") => "tf32",
+        _ => "fp32",
     }
 }
 
@@ -287,6 +307,17 @@ mod tests {
             version: "2.5.1".to_owned(),
             devices: devices.iter().map(|d| ((*d).to_owned(), None)).collect(),
         }
+    }
+
+    #[test]
+    fn torch_is_asked_for_burns_precision() {
+        assert_eq!(torch_precision(Some("tf32")), "tf32");
+        assert_eq!(torch_precision(Some("fp32")), "fp32");
+        assert_eq!(torch_precision(None), "fp32");
+        assert_eq!(
+            torch_precision(Some("fp32 (matmul precision high)")),
+            "fp32"
+        );
     }
 
     #[test]

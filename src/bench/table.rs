@@ -133,6 +133,7 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
         ("First call", true),
         ("GFLOP/s", true),
         ("Precision", false),
+        ("Of peak", true),
         ("vs CPU", true),
         ("Burn vs PyTorch", true),
     ]);
@@ -151,6 +152,7 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
                         && c.burn_backend == row.backend
                 })
                 .map(|c| times(c.burn_speed_vs_torch))
+                .or_else(|| unequal_precision(doc, row))
                 .unwrap_or_default(),
             Framework::Torch => String::new(),
         };
@@ -163,6 +165,9 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
             seconds(row.first_s),
             rate(row.gflops),
             row.precision.clone(),
+            row.share_of_peak
+                .map(|s| format!("{:.0} %", s * 100.0))
+                .unwrap_or_default(),
             if row.on_cpu() {
                 "—".to_owned()
             } else {
@@ -172,6 +177,21 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
         ]);
     }
     t
+}
+
+/// "not compared (tf32 vs fp32)": a PyTorch row beside this Burn row ran at
+/// another precision, so no ratio is shown.
+fn unequal_precision(doc: &BenchDoc, row: &super::BenchRow) -> Option<String> {
+    let torch = doc.results.iter().find(|t| {
+        t.framework == Framework::Torch
+            && t.workload == row.workload
+            && t.hardware() == row.hardware()
+    })?;
+    Some(format!(
+        "not compared ({} vs {})",
+        super::peak::precision_word(&row.precision),
+        super::peak::precision_word(&torch.precision)
+    ))
 }
 
 /// The rows in reading order: CPU first (the book's order), then each GPU;

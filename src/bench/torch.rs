@@ -178,9 +178,16 @@ pub fn run_device(
     device: &str,
     size: usize,
     runs: usize,
+    precision: &str,
 ) -> std::result::Result<TorchRun, String> {
     let cmd = script_cmd(python)
-        .args(["run", device, &size.to_string(), &runs.to_string()])
+        .args([
+            "run",
+            device,
+            &size.to_string(),
+            &runs.to_string(),
+            precision,
+        ])
         .timeout(RUN_TIMEOUT);
     let out = sys.run(&cmd).map_err(|e| e.to_string())?;
     parse_run(&out.stdout_text(), runs).map_err(|why| {

@@ -32,6 +32,7 @@ use crate::bench::table::{
 };
 use crate::bench::torch;
 use crate::cli::{BenchArgs, BenchCommand};
+use crate::compute::backends::CpuBackendNote;
 use crate::compute::bench::TRAIN_STEP;
 use crate::compute::memory::cuda_free_bytes;
 use crate::compute::{discover, DeviceKind};
@@ -66,7 +67,12 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
     let discovered = discover(&ctx.sys);
     spinner.finish_and_clear();
 
-    let schedule = BenchSchedule::new(&discovered, options.device, torch_side.as_ref())?;
+    let schedule = BenchSchedule::new(
+        &discovered,
+        options.device,
+        options.backend,
+        torch_side.as_ref(),
+    )?;
     for d in &schedule.targets {
         if d.target.device == DeviceKind::Cuda {
             check_gpu_fits(options.size, cuda_free_bytes(&ctx.sys), d.name.as_deref())?;
@@ -88,6 +94,12 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
     let machine = serde_json::to_value(&facts).unwrap_or(Value::Null);
     let mut doc = BenchDoc::new(machine, TRAIN_STEP, measured.rows);
     doc.skipped = measured.skipped;
+    let cpu_note = doc
+        .results
+        .iter()
+        .any(|r| r.on_cpu())
+        .then(CpuBackendNote::current);
+    doc.cpu_backend = cpu_note.as_ref().and_then(|n| serde_json::to_value(n).ok());
     if let Some(TorchSide::Ready { probe, .. }) = &torch_side {
         doc.torch_version = Some(probe.version.clone());
     }
@@ -114,6 +126,9 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
         ctx.out.json_doc(&doc);
     } else {
         print_human(ctx, &options, &doc, &platform, python.as_deref());
+        if let Some(note) = &cpu_note {
+            ctx.out.line(ctx.out.dim(format!("  {}", note.line())));
+        }
     }
     Ok(if measured.failed {
         Status::Failure
@@ -154,7 +169,10 @@ fn print_human(
     out.line("");
     out.result(detail_table(doc).render());
     out.line(out.dim(
-        "  vs CPU: against the same framework's CPU row; Burn vs PyTorch: PyTorch's median ÷ Burn's (above 1×, Burn is faster)",
+        "  vs CPU: against the same framework's CPU row; Burn vs PyTorch: PyTorch's median ÷ Burn's (above 1×, Burn is faster), only where both computed at the same precision (PyTorch is run in Burn's: TF32 where Burn's products were TF32, else strict fp32)",
+    ));
+    out.line(out.dim(
+        "  Of peak: GFLOP/s over the device's datasheet peak at that precision, where known (H100/H200 SXM: fp32 67 TFLOP/s, TF32 494 dense)",
     ));
     if let Some(v) = &doc.torch_version {
         out.line(out.dim(format!("  PyTorch {v}")));

@@ -14,6 +14,7 @@
 use super::{Context, Status};
 use crate::args::{check_gpu_fits, SelftestOptions, TargetSelection};
 use crate::cli::SelftestArgs;
+use crate::compute::backends::CpuBackendNote;
 use crate::compute::memory::cuda_free_bytes;
 use crate::compute::training::{reference_fit, sparkline, TrainingProblem};
 use crate::compute::{discover, discover_one, DeviceKind, Discovered};
@@ -148,6 +149,12 @@ fn print_human(out: &Printer, reports: &[SelftestRun], skipped: &[&Discovered], 
         } else {
             out.verbose(out.dim(format!("not tested: {list}")));
         }
+    }
+    if reports
+        .iter()
+        .any(|r| r.found.target.device == DeviceKind::Cpu || r.cpu.is_some())
+    {
+        out.line(out.dim(CpuBackendNote::current().line()));
     }
     for r in reports {
         let v = r.verdict();

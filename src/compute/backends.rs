@@ -21,7 +21,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use burn::backend::candle::CandleDevice;
-use burn::backend::{Autodiff, Candle};
+use burn::backend::ndarray::NdArrayDevice;
+use burn::backend::{Autodiff, Candle, NdArray};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
 
@@ -74,7 +75,13 @@ impl BuildOs {
     pub const CURRENT: BuildOs = BuildOs::Other;
 
     /// Every pair a build for this OS has, best first (the order `auto` prefers).
+    /// The CPU's two backends come last, the faster first: NdArray where its
+    /// matrix products run on a BLAS, else Candle.
     pub fn targets(self) -> Vec<Target> {
+        self.targets_with(CpuBlas::of(self))
+    }
+
+    fn targets_with(self, blas: Option<CpuBlas>) -> Vec<Target> {
         let gpus: &[(DeviceKind, BackendKind)] = match self {
             BuildOs::Macos => &[
                 (DeviceKind::Metal, BackendKind::Cubecl),
@@ -85,10 +92,194 @@ impl BuildOs {
                 (DeviceKind::Vulkan, BackendKind::Cubecl),
             ],
         };
+        let cpus = if blas.is_some() {
+            [Target::CPU_NDARRAY, Target::CPU]
+        } else {
+            [Target::CPU, Target::CPU_NDARRAY]
+        };
         gpus.iter()
             .map(|&(device, backend)| Target::new(device, backend))
-            .chain([Target::new(DeviceKind::Cpu, BackendKind::Candle)])
+            .chain(cpus)
             .collect()
+    }
+}
+
+/// The BLAS that NdArray's matrix products run on in this build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpuBlas {
+    /// Apple's Accelerate: every macOS build.
+    Accelerate,
+    /// The system's OpenBLAS: Linux builds with the `openblas` feature.
+    OpenBlas,
+}
+
+impl CpuBlas {
+    /// This build's, if any.
+    pub const CURRENT: Option<CpuBlas> = if cfg!(target_os = "macos") {
+        Some(CpuBlas::Accelerate)
+    } else if cfg!(feature = "openblas") {
+        Some(CpuBlas::OpenBlas)
+    } else {
+        None
+    };
+
+    /// What a build for `os` has: Accelerate on a Mac, else this build's feature.
+    pub fn of(os: BuildOs) -> Option<CpuBlas> {
+        match os {
+            BuildOs::Macos => Some(CpuBlas::Accelerate),
+            BuildOs::Other if cfg!(feature = "openblas") => Some(CpuBlas::OpenBlas),
+            BuildOs::Other => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CpuBlas::Accelerate => "Accelerate",
+            CpuBlas::OpenBlas => "OpenBLAS",
+        }
+    }
+}
+
+/// What runs NdArray's matrix products here, in words, and how to get the
+/// fast path where this build lacks it: shown by the self-test and the bench.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CpuBackendNote {
+    /// "ndarray" or "candle": the CPU backend `auto` picks in this build.
+    pub default_backend: BackendKind,
+    /// "OpenBLAS", "Accelerate"; None: NdArray runs `matrixmultiply`, single-threaded kernels.
+    pub blas: Option<&'static str>,
+    /// OpenBLAS's version and kernels ("OpenBLAS 0.3.21 … Cooperlake"), as the library says.
+    pub blas_config: Option<String>,
+    /// OpenBLAS's kernel family ("Haswell", "SkylakeX").
+    pub blas_core: Option<String>,
+    /// OPENBLAS_CORETYPE, where it is set: it forces the kernel family.
+    pub coretype_forced: Option<String>,
+    /// The hint for a build without a BLAS, on Linux.
+    pub hint: Option<String>,
+}
+
+/// How to build ttm with the fast CPU path on Linux.
+pub const OPENBLAS_HINT: &str = "for the BLAS CPU path (NdArray on OpenBLAS, about twice Candle's matrix-product rate), `apt-get install libopenblas-dev` and rebuild ttm with `cargo install --path . --features openblas` (or `cargo build --release --features openblas`)";
+
+impl CpuBackendNote {
+    /// This build's, with OpenBLAS's own answers where it is linked in.
+    pub fn current() -> CpuBackendNote {
+        let (blas_config, blas_core) = openblas_info();
+        CpuBackendNote::new(
+            CpuBlas::CURRENT,
+            BuildOs::CURRENT,
+            blas_config,
+            blas_core,
+            std::env::var("OPENBLAS_CORETYPE")
+                .ok()
+                .filter(|v| !v.is_empty()),
+        )
+    }
+
+    fn new(
+        blas: Option<CpuBlas>,
+        os: BuildOs,
+        blas_config: Option<String>,
+        blas_core: Option<String>,
+        coretype: Option<String>,
+    ) -> CpuBackendNote {
+        let is_openblas = blas == Some(CpuBlas::OpenBlas);
+        CpuBackendNote {
+            default_backend: if blas.is_some() {
+                BackendKind::Ndarray
+            } else {
+                BackendKind::Candle
+            },
+            blas: blas.map(CpuBlas::name),
+            blas_config: blas_config.filter(|_| is_openblas),
+            blas_core: blas_core.filter(|_| is_openblas),
+            coretype_forced: coretype.filter(|_| is_openblas),
+            hint: (blas.is_none() && os == BuildOs::Other).then(|| OPENBLAS_HINT.to_owned()),
+        }
+    }
+
+    /// One line for the screen: "CPU: Burn NdArray on OpenBLAS (Haswell kernels, …)".
+    pub fn line(&self) -> String {
+        let mut line = match (self.default_backend, self.blas) {
+            (BackendKind::Ndarray, Some(blas)) => {
+                let mut s = format!("CPU backend: Burn NdArray, matrix products on {blas}");
+                if let Some(core) = &self.blas_core {
+                    s.push_str(&format!(" ({core} kernels)"));
+                }
+                s
+            }
+            _ => "CPU backend: Burn Candle (no BLAS in this build)".to_owned(),
+        };
+        if let Some(forced) = &self.coretype_forced {
+            line.push_str(&format!(
+                "; OPENBLAS_CORETYPE={forced} chooses those kernels: on a processor it was not set for,                  `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ttm …` lets OpenBLAS pick its own (ttm checks every product it times)"
+            ));
+        }
+        if let Some(hint) = &self.hint {
+            line.push_str(&format!("; {hint}"));
+        }
+        line
+    }
+}
+
+#[cfg(feature = "openblas")]
+mod openblas_ffi {
+    use std::ffi::{c_char, CStr};
+    extern "C" {
+        fn openblas_get_config() -> *const c_char;
+        fn openblas_get_corename() -> *const c_char;
+    }
+    fn text(p: *const c_char) -> Option<String> {
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: OpenBLAS returns a pointer to a static NUL-terminated string.
+        Some(
+            unsafe { CStr::from_ptr(p) }
+                .to_string_lossy()
+                .trim()
+                .to_owned(),
+        )
+    }
+    pub fn info() -> (Option<String>, Option<String>) {
+        // SAFETY: both take no arguments and only read OpenBLAS's static state.
+        unsafe { (text(openblas_get_config()), text(openblas_get_corename())) }
+    }
+}
+
+/// OpenBLAS's configuration line and kernel family, where it is linked in.
+fn openblas_info() -> (Option<String>, Option<String>) {
+    #[cfg(feature = "openblas")]
+    {
+        openblas_ffi::info()
+    }
+    #[cfg(not(feature = "openblas"))]
+    {
+        (None, None)
+    }
+}
+
+/// NdArray allocates every result afresh; glibc serves large blocks with
+/// mmap and gives them back with munmap, so each product first-touches new
+/// pages (measured: 0.65× the same OpenBLAS called directly, 2048² f32 on a
+/// 2-core Zen 5). Keeping freed memory in the heap puts it at the library's
+/// rate. Process-wide, and the heap keeps its peak size until exit: set only
+/// when an NdArray workload runs. True where it took effect.
+pub fn keep_freed_memory() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static DONE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *DONE.get_or_init(|| {
+            // SAFETY: mallopt only changes glibc's malloc parameters.
+            unsafe {
+                libc::mallopt(libc::M_MMAP_MAX, 0) == 1
+                    && libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX) == 1
+            }
+        })
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
     }
 }
 
@@ -97,11 +288,24 @@ pub fn compiled_targets() -> Vec<Target> {
     BuildOs::CURRENT.targets()
 }
 
+/// The CPU pair `auto` picks in this build (NdArray on a BLAS, else Candle):
+/// the self-test's CPU baseline.
+pub fn cpu_default() -> Target {
+    compiled_targets()
+        .into_iter()
+        .find(|t| t.device == DeviceKind::Cpu)
+        .unwrap_or(Target::CPU)
+}
+
 /// Run `workload` on `target`'s backend. Call on the compute thread.
 pub fn dispatch<W: BurnJob>(target: Target, workload: W) -> Result<W::Output, String> {
     match (target.device, target.backend) {
         (DeviceKind::Cpu, BackendKind::Candle) => {
             Ok(workload.run::<Autodiff<Candle>>(CandleDevice::Cpu, Barrier::Sync))
+        }
+        (DeviceKind::Cpu, BackendKind::Ndarray) => {
+            keep_freed_memory();
+            Ok(workload.run::<Autodiff<NdArray>>(NdArrayDevice::Cpu, Barrier::Sync))
         }
         #[cfg(not(target_os = "macos"))]
         (DeviceKind::Cuda, BackendKind::Cubecl) => Ok(workload
@@ -288,10 +492,108 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_cpu_pair_is_always_built_and_works() {
-        let cpu = Target::new(DeviceKind::Cpu, BackendKind::Candle);
-        assert_eq!(compiled_targets().last(), Some(&cpu));
-        assert_eq!(probe(cpu), Ok(None));
+    fn both_cpu_pairs_are_always_built_and_work() {
+        let targets = compiled_targets();
+        assert!(targets.contains(&Target::CPU) && targets.contains(&Target::CPU_NDARRAY));
+        assert_eq!(probe(Target::CPU), Ok(None));
+        assert_eq!(probe(Target::CPU_NDARRAY), Ok(None));
+    }
+
+    #[test]
+    fn auto_prefers_ndarray_only_on_a_blas() {
+        let cpus = |os: BuildOs, blas| -> Vec<String> {
+            os.targets_with(blas)
+                .iter()
+                .filter(|t| t.device == DeviceKind::Cpu)
+                .map(|t| t.to_string())
+                .collect()
+        };
+        assert_eq!(
+            cpus(BuildOs::Other, None),
+            ["cpu (candle)", "cpu (ndarray)"]
+        );
+        assert_eq!(
+            cpus(BuildOs::Other, Some(CpuBlas::OpenBlas)),
+            ["cpu (ndarray)", "cpu (candle)"]
+        );
+        assert_eq!(
+            cpus(BuildOs::Macos, Some(CpuBlas::Accelerate)),
+            ["cpu (ndarray)", "cpu (candle)"]
+        );
+        assert_eq!(CpuBlas::of(BuildOs::Macos), Some(CpuBlas::Accelerate));
+        assert_eq!(
+            CpuBlas::of(BuildOs::Other),
+            cfg!(feature = "openblas").then_some(CpuBlas::OpenBlas)
+        );
+    }
+
+    #[test]
+    fn the_cpu_note_says_which_backend_and_how_to_get_the_fast_one() {
+        let plain = CpuBackendNote::new(None, BuildOs::Other, None, None, Some("Haswell".into()));
+        assert_eq!(plain.default_backend, BackendKind::Candle);
+        assert!(plain
+            .line()
+            .starts_with("CPU backend: Burn Candle (no BLAS in this build)"));
+        assert!(plain.line().contains("apt-get install libopenblas-dev"));
+        assert!(plain.line().contains("--features openblas"));
+        assert!(
+            plain.coretype_forced.is_none(),
+            "no OpenBLAS, nothing forced"
+        );
+
+        let fast = CpuBackendNote::new(
+            Some(CpuBlas::OpenBlas),
+            BuildOs::Other,
+            Some("OpenBLAS 0.3.21 DYNAMIC_ARCH Haswell".into()),
+            Some("Haswell".into()),
+            Some("Haswell".into()),
+        );
+        assert_eq!(fast.default_backend, BackendKind::Ndarray);
+        assert!(fast.hint.is_none());
+        let line = fast.line();
+        assert!(
+            line.starts_with(
+                "CPU backend: Burn NdArray, matrix products on OpenBLAS (Haswell kernels)"
+            ),
+            "{line}"
+        );
+        assert!(line.contains("OPENBLAS_CORETYPE=Haswell"), "{line}");
+
+        let mac = CpuBackendNote::new(
+            Some(CpuBlas::Accelerate),
+            BuildOs::Macos,
+            None,
+            None,
+            Some("x".into()),
+        );
+        assert_eq!(
+            mac.line(),
+            "CPU backend: Burn NdArray, matrix products on Accelerate"
+        );
+
+        let here = CpuBackendNote::current();
+        assert_eq!(here.blas.is_some(), CpuBlas::CURRENT.is_some());
+        if cfg!(feature = "openblas") {
+            // The library answers: its version and the kernels it chose.
+            assert!(
+                here.blas_config
+                    .as_deref()
+                    .is_some_and(|c| c.contains("OpenBLAS")),
+                "{here:?}"
+            );
+            assert!(
+                here.blas_core.as_deref().is_some_and(|c| !c.is_empty()),
+                "{here:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ndarray_keeps_freed_memory_on_glibc() {
+        assert_eq!(
+            keep_freed_memory(),
+            cfg!(all(target_os = "linux", target_env = "gnu"))
+        );
     }
 
     #[test]
@@ -300,12 +602,16 @@ mod tests {
             |os: BuildOs| -> Vec<String> { os.targets().iter().map(|t| t.to_string()).collect() };
         assert_eq!(
             pairs(BuildOs::Macos),
-            ["metal (cubecl)", "metal (candle)", "cpu (candle)"]
+            [
+                "metal (cubecl)",
+                "metal (candle)",
+                "cpu (ndarray)",
+                "cpu (candle)"
+            ]
         );
-        assert_eq!(
-            pairs(BuildOs::Other),
-            ["cuda (cubecl)", "vulkan (cubecl)", "cpu (candle)"]
-        );
+        let other = pairs(BuildOs::Other);
+        assert_eq!(other[..2], ["cuda (cubecl)", "vulkan (cubecl)"]);
+        assert_eq!(other.len(), 4);
         assert_eq!(compiled_targets(), BuildOs::CURRENT.targets());
     }
 

@@ -227,6 +227,13 @@ mod tests {
     }
 
     #[test]
+    fn train_step_is_timed_on_ndarray() {
+        let t = time_train_step(Target::CPU_NDARRAY, 1).unwrap();
+        assert_eq!(t.samples_s.len(), 1);
+        assert_eq!(t.precision, "fp32");
+    }
+
+    #[test]
     fn matmul_is_timed_on_the_cpu_and_bad_input_refused() {
         let t = time_matmul(Target::CPU, 64, 2).unwrap();
         assert_eq!(t.samples_s.len(), 2);

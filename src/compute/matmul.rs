@@ -216,6 +216,16 @@ mod tests {
     }
 
     #[test]
+    fn ndarray_matmul_is_right_at_odd_sizes() {
+        // Odd sizes take BLAS's and matrixmultiply's edge kernels.
+        for n in [1, 7, 33, 129] {
+            let m = measure_matmul(Target::CPU_NDARRAY, n, 1, n as u64).unwrap();
+            assert!(m.passed() && m.max_rel_error < 1e-5, "{n}: {m:?}");
+            assert_eq!(m.precision, "fp32");
+        }
+    }
+
+    #[test]
     fn precision_is_told_from_the_error() {
         let cuda = Target::new(super::super::DeviceKind::Cuda, BackendKind::Cubecl);
         assert_eq!(precision_of(cuda, 1e-3), "tf32");

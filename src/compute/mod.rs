@@ -6,7 +6,9 @@
 //! file that names concrete Burn backend types, so that moving off Burn 0.21
 //! (which upstream replaced with a rewrite in 0.22) touches one module.
 //!
-//! - CPU: burn-candle.
+//! - CPU: burn-candle, and burn-ndarray, whose matrix products run on a BLAS
+//!   where the build has one (Accelerate on macOS, OpenBLAS on Linux with the
+//!   `openblas` feature): then it is the CPU backend `auto` picks.
 //! - NVIDIA: CubeCL `cuda` (needs libcuda, libnvrtc and the CUDA headers at run time, nothing at build time).
 //! - Vulkan: CubeCL through wgpu, elsewhere than macOS.
 //! - Apple Silicon: CubeCL `metal` (wgpu + MSL), and candle's Metal as `--backend candle`.
@@ -74,6 +76,7 @@ impl fmt::Display for DeviceKind {
 pub enum BackendKind {
     Candle,
     Cubecl,
+    Ndarray,
 }
 
 impl BackendKind {
@@ -81,6 +84,7 @@ impl BackendKind {
         match self {
             BackendKind::Candle => "candle",
             BackendKind::Cubecl => "cubecl",
+            BackendKind::Ndarray => "ndarray",
         }
     }
 }
@@ -99,9 +103,15 @@ pub struct Target {
 }
 
 impl Target {
+    /// Candle on the CPU: in every build.
     pub const CPU: Target = Target {
         device: DeviceKind::Cpu,
         backend: BackendKind::Candle,
+    };
+    /// NdArray on the CPU: in every build, on a BLAS where the build has one.
+    pub const CPU_NDARRAY: Target = Target {
+        device: DeviceKind::Cpu,
+        backend: BackendKind::Ndarray,
     };
 
     pub fn new(device: DeviceKind, backend: BackendKind) -> Target {
@@ -226,5 +236,10 @@ mod tests {
         }
         assert_eq!(serde_json::to_value(BackendKind::Cubecl).unwrap(), "cubecl");
         assert_eq!(Target::CPU.to_string(), "cpu (candle)");
+        assert_eq!(Target::CPU_NDARRAY.to_string(), "cpu (ndarray)");
+        assert_eq!(
+            serde_json::to_value(BackendKind::Ndarray).unwrap(),
+            "ndarray"
+        );
     }
 }

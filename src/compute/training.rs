@@ -291,6 +291,15 @@ mod tests {
     }
 
     #[test]
+    fn ndarray_cpu_training_matches_the_reference() {
+        let p = TrainingProblem::book(42, 200);
+        let device = train_on(Target::CPU_NDARRAY, &p).unwrap();
+        let check = check_fit(&device, &reference_fit(&p));
+        assert!(check.passed(), "{check:?} {device:?}");
+        assert!(check.max_abs_diff < 1e-4, "{check:?}");
+    }
+
+    #[test]
     fn a_wrong_learning_rate_or_a_corrupted_reference_fails_the_check() {
         let p = TrainingProblem::book(7, 200);
         let device = train_on(Target::CPU, &p).unwrap();

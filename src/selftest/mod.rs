@@ -5,9 +5,10 @@
 
 pub mod report;
 
+use crate::compute::backends::cpu_default;
 use crate::compute::matmul::{measure_matmul, MatmulMeasure};
 use crate::compute::training::{check_fit, train_on, Fit, TrainingCheck, TrainingProblem};
-use crate::compute::{discover, BackendKind, DeviceKind, Discovered, Target};
+use crate::compute::{discover, BackendKind, DeviceKind, Discovered};
 use crate::error::{Error, Result};
 use crate::system::System;
 
@@ -123,13 +124,14 @@ pub fn run_pair(
     progress(format!("{n}×{n} matmul on {target}{tuning}", n = size));
     let seed = settings.seed.wrapping_add(1);
     let matmul = measure_matmul(target, size, DEVICE_RUNS, seed);
-    let cpu = if target == Target::CPU {
+    let cpu_target = cpu_default();
+    let cpu = if target == cpu_target {
         None
     } else {
         progress(format!("{n}×{n} matmul on the CPU (baseline)", n = size));
         Some(
             cpu_baseline
-                .get_or_insert_with(|| measure_matmul(Target::CPU, size, CPU_RUNS, seed))
+                .get_or_insert_with(|| measure_matmul(cpu_target, size, CPU_RUNS, seed))
                 .clone(),
         )
     };
@@ -222,6 +224,10 @@ fn label(d: &Discovered) -> String {
     let base = match d.target.backend {
         BackendKind::Candle if d.target.device != DeviceKind::Cpu => {
             format!("{} via candle", d.target.device.title())
+        }
+        // The CPU's backend is said when it is not the one `auto` picks.
+        _ if d.target.device == DeviceKind::Cpu && d.target != cpu_default() => {
+            format!("CPU via {}", d.target.backend)
         }
         _ => d.target.device.title().to_owned(),
     };

@@ -104,10 +104,16 @@ fn a_cpu_bench_measures_saves_and_draws() {
         .unwrap()
         .contains("784→1024→1024→10"));
     let results = doc["results"].as_array().unwrap();
-    assert_eq!(results.len(), 2, "{doc}");
+    // Both CPU backends: NdArray and Candle, two workloads each.
+    assert_eq!(results.len(), 4, "{doc}");
+    let mut backends: Vec<&str> = results
+        .iter()
+        .map(|r| r["backend"].as_str().unwrap())
+        .collect();
+    backends.sort();
+    assert_eq!(backends, ["candle", "candle", "ndarray", "ndarray"]);
     for r in results {
         assert_eq!(r["framework"], "burn");
-        assert_eq!(r["backend"], "candle");
         assert_eq!(r["device"], "cpu");
         assert_eq!(r["runs"], 3);
         assert_eq!(r["samples_s"].as_array().unwrap().len(), 3);
@@ -277,15 +283,68 @@ fn without_a_project_env_torch_rows_are_skipped_with_a_reason() {
     );
 }
 
+#[test]
+fn backend_picks_one_cpu_backend_and_the_cpu_backend_is_named() {
+    let ctx = TestContext::new();
+    let (code, out, err) = output(&mut ctx.ttm([
+        "bench",
+        "--device",
+        "cpu",
+        "--backend",
+        "ndarray",
+        "--size",
+        "32",
+        "--runs",
+        "1",
+        "--json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let doc = json_of(&out);
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{doc}");
+    assert!(results.iter().all(|r| r["backend"] == "ndarray"), "{doc}");
+    let note = &doc["cpu_backend"];
+    let blas = cfg!(feature = "openblas");
+    assert_eq!(
+        note["default_backend"],
+        if blas { "ndarray" } else { "candle" },
+        "{note}"
+    );
+    assert_eq!(note["blas"].as_str(), blas.then_some("OpenBLAS"), "{note}");
+    assert_eq!(note["hint"].is_string(), !blas, "{note}");
+
+    let (code, out, err) = output(&mut ctx.ttm([
+        "bench",
+        "--device",
+        "cpu",
+        "--backend",
+        "candle",
+        "--size",
+        "32",
+        "--runs",
+        "1",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("CPU backend: Burn"), "{out}");
+    assert!(out.contains("Of peak"), "{out}");
+
+    let (code, _, err) = output(&mut ctx.ttm(["bench", "--device", "cpu", "--backend", "cubecl"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--backend cubecl: not in this build on cpu"),
+        "{err}"
+    );
+}
+
 /// A python that answers like `scripts/torch_bench.py` on a CPU-only PyTorch.
 const FAKE_TORCH: &str = r#"
-# argv: -I -B -c SCRIPT probe | run DEVICE SIZE RUNS
+# argv: -I -B -c SCRIPT probe | run DEVICE SIZE RUNS PRECISION (echoed back)
 case "$5" in
   probe) echo '{"ok": true, "version": "2.5.1", "devices": {"cpu": null}}' ;;
   run)
     samples=$(awk -v n="$8" 'BEGIN { s = "0.004"; for (i = 1; i < n; i++) s = s ", 0.004"; print s }')
     flops=$(awk -v n="$7" 'BEGIN { printf "%.1f", 2 * n * n * n }')
-    echo "{\"ok\": true, \"version\": \"2.5.1\", \"devices\": {\"cpu\": null}, \"device\": \"$6\", \"name\": null, \"results\": [{\"workload\": \"matmul\", \"size\": $7, \"first_s\": 0.01, \"samples_s\": [$samples], \"flops\": $flops, \"precision\": \"fp32\"}, {\"workload\": \"train_step\", \"size\": 512, \"first_s\": 0.2, \"samples_s\": [$samples], \"flops\": 4897636352.0, \"precision\": \"fp32\"}]}" ;;
+    echo "{\"ok\": true, \"version\": \"2.5.1\", \"devices\": {\"cpu\": null}, \"device\": \"$6\", \"name\": null, \"results\": [{\"workload\": \"matmul\", \"size\": $7, \"first_s\": 0.01, \"samples_s\": [$samples], \"flops\": $flops, \"precision\": \"$9\"}, {\"workload\": \"train_step\", \"size\": 512, \"first_s\": 0.2, \"samples_s\": [$samples], \"flops\": 4897636352.0, \"precision\": \"$9\"}]}" ;;
 esac
 "#;
 
@@ -303,13 +362,16 @@ fn torch_rows_sit_beside_burns_with_the_ratio() {
     assert_eq!(torch["backend"], "torch");
     assert_eq!(torch["size"], 48);
     assert_eq!(torch["median_s"], 0.004);
+    // Asked for strict fp32 on the CPU (the fake echoes what it was asked).
+    assert_eq!(torch["precision"], "fp32");
     let burn = row(&doc, "burn", "cpu", "matmul");
     let comparisons = doc["comparisons"].as_array().unwrap();
-    assert_eq!(comparisons.len(), 2, "{comparisons:?}");
+    assert_eq!(comparisons.len(), 4, "{comparisons:?}");
     let c = comparisons
         .iter()
-        .find(|c| c["workload"] == "matmul")
+        .find(|c| c["workload"] == "matmul" && c["burn_backend"] == burn["backend"])
         .unwrap();
+    assert_eq!(c["precision"], "fp32");
     let ratio = 0.004 / burn["median_s"].as_f64().unwrap();
     assert!((c["burn_speed_vs_torch"].as_f64().unwrap() - ratio).abs() < 1e-9 * ratio);
 
@@ -336,7 +398,11 @@ esac"#,
     ]));
     assert_eq!(code, 1);
     let doc = json_of(&out);
-    assert_eq!(doc["results"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        doc["results"].as_array().unwrap().len(),
+        4,
+        "both CPU backends, two workloads each"
+    );
     let s = &doc["skipped"][0];
     assert_eq!(s["what"], "PyTorch on cpu");
     assert_eq!(s["reason"], "RuntimeError: out of memory");

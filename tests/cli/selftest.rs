@@ -21,7 +21,13 @@ fn cpu_selftest_trains_and_checks_the_matmul() {
     assert_eq!(doc["schema"], 1);
     assert_eq!(doc["ready"], true);
     assert_eq!(doc["device"]["kind"], "cpu");
-    assert_eq!(doc["device"]["backend"], "candle");
+    // The CPU backend `auto` picks: NdArray where the build has a BLAS.
+    let cpu_backend = if cfg!(feature = "openblas") {
+        "ndarray"
+    } else {
+        "candle"
+    };
+    assert_eq!(doc["device"]["backend"], cpu_backend);
     let t = &doc["training"];
     assert_eq!(t["steps"], 200);
     assert_eq!(t["lr"], 0.1);
@@ -91,6 +97,59 @@ fn human_output_ends_with_the_verdict() {
 }
 
 #[test]
+fn the_ndarray_backend_is_selectable_and_the_cpu_backend_is_named() {
+    let ctx = TestContext::new();
+    let (code, out, err) = output(&mut ctx.ttm([
+        "selftest",
+        "--device",
+        "cpu",
+        "--backend",
+        "ndarray",
+        "--size",
+        "64",
+        "--steps",
+        "50",
+        "--json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let doc = json_of(&out);
+    assert_eq!(doc["device"]["backend"], "ndarray", "{doc}");
+    assert_eq!(doc["ready"], true, "{doc}");
+    let (code, out, err) = output(&mut ctx.ttm([
+        "selftest",
+        "--device",
+        "cpu",
+        "--backend",
+        "candle",
+        "--size",
+        "64",
+        "--steps",
+        "20",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("CPU backend: "))
+        .unwrap_or_else(|| panic!("no CPU backend line:\n{out}"));
+    if cfg!(feature = "openblas") {
+        assert!(
+            line.contains("Burn NdArray, matrix products on OpenBLAS"),
+            "{line}"
+        );
+    } else {
+        assert!(
+            line.contains("Burn Candle (no BLAS in this build)"),
+            "{line}"
+        );
+        assert!(
+            line.contains("apt-get install libopenblas-dev")
+                && line.contains("--features openblas"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
 fn all_runs_every_available_pair_and_missing_gpus_are_reasons() {
     let ctx = TestContext::new();
     let (code, out, err) = output(&mut ctx.ttm([
@@ -155,7 +214,11 @@ fn bad_input_is_exit_2_with_the_choices() {
         (&["--size", "10000000"], "choose --size"),
         (
             &["--device", "cpu", "--backend", "cubecl"],
-            "cpu runs only on --backend candle",
+            if cfg!(feature = "openblas") {
+                "cpu runs only on --backend ndarray or candle"
+            } else {
+                "cpu runs only on --backend candle or ndarray"
+            },
         ),
     ];
     for (args, expected) in cases {
