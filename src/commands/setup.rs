@@ -33,7 +33,8 @@ use crate::setup::interrupt::Catch;
 use crate::setup::observe::observe;
 use crate::setup::plan::{plan_setup, Locked, Options, SetupPlan};
 use crate::setup::requirements::{
-    check_env_name, check_python_version, check_requirement, parse_lock, parse_packages,
+    check_env_name, check_python_version, check_requirement, env_name_problem, parse_lock,
+    parse_packages, python_version_problem,
 };
 use crate::ui::Prompter;
 use crate::workspace::Workspace;
@@ -303,27 +304,28 @@ fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Optio
         opts.venv = platform::workspace_venv(&Workspace::at(&opts.workspace));
     }
 
-    let kinds = [EnvKind::Conda, EnvKind::Venv, EnvKind::None];
-    let current = kinds.iter().position(|k| *k == opts.env).unwrap_or(1);
-    let chosen = kinds[prompter.select(
-        "Environment",
-        &[
-            "conda",
-            "venv (in the workspace: .venv, or the book's venv)",
-            "none (pip install --user)",
-        ],
-        current,
-    )?];
-    if chosen == EnvKind::Conda && facts.conda.is_none() {
-        ctx.out
-            .warn("conda is not installed here; keeping the current choice");
-    } else {
-        opts.env = chosen;
+    // Only what can be chosen here: no conda where there is none.
+    let mut kinds = Vec::new();
+    let mut items = Vec::new();
+    if facts.conda.is_some() {
+        kinds.push(EnvKind::Conda);
+        items.push("conda");
     }
+    kinds.extend([EnvKind::Venv, EnvKind::None]);
+    items.extend([
+        "venv (in the workspace: .venv, or the book's venv)",
+        "none (pip install --user)",
+    ]);
+    let current = kinds
+        .iter()
+        .position(|k| *k == opts.env)
+        .or_else(|| kinds.iter().position(|k| *k == EnvKind::Venv))
+        .unwrap_or(0);
+    opts.env = kinds[prompter.select("Environment", &items, current)?];
 
     opts.env_name = prompter
         .input("Environment name", &opts.env_name, |s| {
-            check_env_name(s.trim()).map_err(|e| e.to_string())
+            env_name_problem(s.trim()).map_or(Ok(()), Err)
         })?
         .trim()
         .to_owned();
@@ -337,7 +339,7 @@ fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Optio
             if s == "auto" {
                 Ok(())
             } else {
-                check_python_version(s).map_err(|e| e.to_string())
+                python_version_problem(s).map_or(Ok(()), Err)
             }
         },
     )?;

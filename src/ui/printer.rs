@@ -118,6 +118,10 @@ impl Printer {
 
     /// The error, once, on stderr, with its fix on a second line.
     pub fn error(&self, err: &Error) {
+        if err.is_users_choice() {
+            eprintln!("{err}");
+            return;
+        }
         let label = self.err_style(Style::new().red().bold()).apply_to("error:");
         eprintln!("{label} {err}");
         if let Some(fix) = err.fix() {

@@ -616,8 +616,123 @@ fn pty_cancel_changes_nothing() {
     pty.send("\r");
     assert_eq!(pty.exit_code(), 2);
     // The reader may still be catching up with the last output.
-    pty.expect("cancelled; nothing was changed", 1);
+    pty.expect("Cancelled. Nothing was changed.", 1);
+    assert!(!pty.text().contains("error:"), "{}", pty.text());
     assert_same_tree(&before, &tree(&ctx.home));
+}
+
+const CTRL_C: &str = "\x03";
+
+/// The cursor is visible again after the last time a prompt hid it.
+fn cursor_shown(text: &str) -> bool {
+    match text.rfind("\x1b[?25l") {
+        None => true,
+        Some(i) => text[i..].contains("\x1b[?25h"),
+    }
+}
+
+/// The prompts of Proceed / Customize, in the order they come, each with
+/// what it says first.
+const PROMPTS: [&str; 8] = [
+    "? Proceed with this plan?",
+    "? Workspace",
+    "? Environment ›",
+    "? Environment name",
+    "? Python version",
+    "? Extra packages",
+    "? Notebook tooling",
+    "? Run ttm's self-test",
+];
+
+#[test]
+fn pty_ctrl_c_at_every_prompt_shows_the_cursor_says_cancelled_and_exits_130() {
+    for (k, prompt) in PROMPTS.iter().enumerate() {
+        let (ctx, _) = recording_context();
+        let before = tree(&ctx.home);
+        let mut pty = Pty::spawn(&ctx, &["setup", "--no-selftest"]);
+        pty.expect("Proceed with this plan?", 1);
+        pty.expect("Cancel", 1);
+        if k > 0 {
+            pty.send(DOWN);
+            pty.expect("❯ Customize", 1);
+            pty.send("\r");
+            for earlier in &PROMPTS[1..k] {
+                pty.expect(earlier, 1);
+                pty.send("\r");
+            }
+        }
+        pty.expect(prompt, 1);
+        pty.send(CTRL_C);
+        assert_eq!(pty.exit_code(), 130, "at {prompt:?}:\n{}", pty.text());
+        pty.expect("Cancelled", 1);
+        let text = pty.text();
+        assert!(!text.contains("error:"), "at {prompt:?}:\n{text}");
+        assert!(
+            cursor_shown(&text),
+            "cursor left hidden at {prompt:?}:\n{text:?}"
+        );
+        assert_same_tree(&before, &tree(&ctx.home));
+    }
+}
+
+#[test]
+fn pty_customize_without_conda_offers_no_conda_and_asks_again_on_bad_answers() {
+    let (ctx, log) = recording_context();
+    let mut pty = Pty::spawn(&ctx, &["setup", "--no-selftest"]);
+    pty.expect("Proceed with this plan?", 1);
+    pty.expect("Cancel", 1);
+    pty.send(DOWN);
+    pty.expect("❯ Customize", 1);
+    pty.send("\r");
+    pty.expect("Workspace", 1);
+    pty.send("\r");
+    pty.expect("none (pip install --user)", 1);
+    let menu = pty.text();
+    let menu = &menu[menu.rfind("Environment").unwrap()..];
+    assert!(
+        !menu.contains("conda"),
+        "conda offered without conda:\n{menu}"
+    );
+    pty.send("\r");
+    pty.expect("Environment name", 1);
+    pty.send("bad name!\r");
+    pty.expect("is not an environment name", 1);
+    pty.send("\r");
+    pty.expect("Python version", 1);
+    pty.send("3.99\r");
+    pty.expect("PyTorch has no wheels for Python 3.99", 1);
+    // Asked again: the default (auto) this time.
+    pty.send("\r");
+    pty.expect("Extra packages", 1);
+    pty.send("\r");
+    pty.expect("Notebook tooling", 1);
+    pty.send("\r");
+    pty.expect("self-test at the end", 1);
+    pty.send("\r");
+    pty.expect("Proceed with this plan?", 2);
+    pty.send(DOWN);
+    pty.send(DOWN);
+    pty.expect("❯ Cancel", 1);
+    pty.send("\r");
+    assert_eq!(pty.exit_code(), 2, "{}", pty.text());
+    pty.expect("Cancelled. Nothing was changed.", 1);
+    let text = pty.text();
+    assert!(
+        !text.contains("--env-name"),
+        "a flag named inside a prompt:\n{text}"
+    );
+    assert!(
+        !text.contains("3.99 from") && !text.contains("python3.99"),
+        "{text}"
+    );
+    assert!(!text.contains("keeping the current choice"), "{text}");
+    assert!(!text.contains("error:"), "{text}");
+    assert!(
+        !log.exists()
+            || !std::fs::read_to_string(&log)
+                .unwrap()
+                .contains("pip install")
+    );
 }
 
 #[test]
