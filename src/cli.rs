@@ -83,11 +83,14 @@ pub struct DoctorArgs {
     /// Print a Markdown report to paste into a bug report
     #[arg(long, conflicts_with = "json")]
     pub report: bool,
+    /// With --report: keep HOME's path and the user name (redacted by default)
+    #[arg(long, requires = "report")]
+    pub no_redact: bool,
 }
 
 pub use crate::env_kind::EnvKind;
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct SetupArgs {
     /// Print the plan and change nothing
     #[arg(long)]

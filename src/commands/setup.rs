@@ -144,6 +144,44 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
     }
 }
 
+/// What `ttm setup`, run with no flags, would do about the doctor's
+/// problems: the checks a step of its plan answers, and the checks whose
+/// failure blocks the plan (it runs nothing until they are fixed). None when it
+/// could not plan (a bad ttm.toml: setup itself says why).
+pub fn would_fix(
+    ctx: &Context,
+    ws: &Workspace,
+    facts: &Facts,
+    verdicts: &[checks::CheckResult],
+) -> Option<(Vec<checks::CheckId>, Vec<checks::CheckId>)> {
+    let choices = validate(ctx, &SetupArgs::default(), ws).ok()?;
+    let opts = choices.into_options(ctx, ws, facts).ok()?;
+    let seen = observe(&ctx.sys, facts, &opts).ok()?;
+    let plan = plan_setup(facts, verdicts, &opts, &seen);
+    let fixed = verdicts
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                checks::CheckStatus::Warn | checks::CheckStatus::Fail
+            )
+        })
+        .filter(|r| {
+            plan.steps
+                .iter()
+                .any(|s| !s.satisfied && s.checks.contains(&r.id))
+        })
+        .map(|r| r.id)
+        .collect();
+    let mut blockers: Vec<checks::CheckId> = plan.blockers.iter().filter_map(|b| b.check).collect();
+    if blockers.is_empty() && !plan.blockers.is_empty() {
+        // Setup's own blockers name no check: then it fixes nothing yet.
+        return Some((Vec::new(), Vec::new()));
+    }
+    blockers.dedup();
+    Some((fixed, blockers))
+}
+
 /// The flags and files, checked; the environment kind waits for the facts.
 struct Choices {
     env: Option<EnvKind>,

@@ -3,6 +3,8 @@
 
 mod printer;
 mod prompt;
+pub mod tilde;
+pub mod wrap;
 
 pub use printer::{Printer, Verbosity};
 pub use prompt::Prompter;
