@@ -13,7 +13,20 @@ pub fn tilde(text: &str, home: Option<&Path>) -> String {
     if home_s.len() <= 1 {
         return text.to_owned();
     }
-    replace_bounded(text, home_s, "~", false)
+    // Inside quotes a shell does not expand `~`: a quoted path stays whole.
+    let mut out = String::with_capacity(text.len());
+    for (i, piece) in text.split(home_s).enumerate() {
+        if i > 0 {
+            let quoted = out.ends_with('\'') || out.ends_with('"');
+            let goes_on = piece
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            out.push_str(if quoted || goes_on { home_s } else { "~" });
+        }
+        out.push_str(piece);
+    }
+    out
 }
 
 /// `word` replaced where no name goes on after it (`/Users/ada` in
@@ -56,5 +69,9 @@ mod tests {
             "~/torch_to_the_metal and /Users/adam/x"
         );
         assert_eq!(tilde("/x", None), "/x");
+        assert_eq!(
+            tilde("rm -rf '/Users/ada/a b'", Some(home)),
+            "rm -rf '/Users/ada/a b'"
+        );
     }
 }

@@ -81,7 +81,7 @@ mod tests {
     fn long_lines_hang_under_their_text() {
         let text =
             "✗ Environment       the venv /Users/ada/torch_to_the_metal/.venv does not exist yet";
-        let wrapped = hanging(text, 20, Some(60));
+        let wrapped = hanging(text, 20, Some(66));
         assert_eq!(
             wrapped,
             "✗ Environment       the venv /Users/ada/torch_to_the_metal/.venv\n                    does not exist yet"

@@ -157,7 +157,8 @@ fn every_fixture_human_and_json() {
         check_contract(code, &out);
         snapshot(&ctx, &format!("doctor_json_{name}"), &out);
 
-        let (_, out, _) = output(&mut ctx.ttm(["doctor", "-v"]));
+        // Wide: the details hold fixture paths, whose length depends on the checkout.
+        let (_, out, _) = output(ctx.ttm(["doctor", "-v"]).env("COLUMNS", "1000"));
         snapshot(&ctx, &format!("doctor_verbose_{name}"), &out);
     }
 }
@@ -377,7 +378,11 @@ fn a_workspace_that_is_a_file() {
     let ctx = profile("ubuntu-nvidia");
     let file = ctx.temp.path().join("file");
     std::fs::write(&file, "x").unwrap();
-    let (code, out, _) = output(ctx.ttm(["doctor", "--workspace"]).arg(&file));
+    let (code, out, _) = output(
+        ctx.ttm(["doctor", "--workspace"])
+            .arg(&file)
+            .env("COLUMNS", "1000"),
+    );
     assert_eq!(code, 1);
     assert!(
         out.contains("✗ Workspace           cannot be used: workspace"),

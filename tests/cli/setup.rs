@@ -761,7 +761,6 @@ fn pty_customize_one_value_then_proceed() {
     pty.send("\r");
     pty.expect("ttm setup: the plan", 2);
     pty.expect("Proceed with this plan?", 3);
-    assert!(pty.text().contains("--prompt book"), "{}", pty.text());
     pty.send("\r"); // Proceed
     assert_eq!(pty.exit_code(), 0, "{}", pty.text());
     let commands = std::fs::read_to_string(&log).unwrap();
@@ -1050,7 +1049,9 @@ fn reinstall_forces_torch_again_after_nothing_to_do() {
     assert_eq!(code, 0);
     assert!(out.contains("Nothing to do"), "{out}");
     std::fs::write(&log, "").unwrap();
-    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest", "--reinstall"]));
+    // -v: the plan shows each step's commands.
+    let (code, out, err) =
+        output(&mut ctx.ttm(["setup", "--yes", "--no-selftest", "--reinstall", "-v"]));
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("-m pip install --force-reinstall --no-deps torch torchvision torchaudio"),
@@ -1096,4 +1097,31 @@ fn a_broken_workspace_manifest_stops_setup_instead_of_losing_its_chapters() {
         line.contains("chapters") && line.contains("fix the file"),
         "{err}"
     );
+}
+
+#[test]
+fn the_plan_screen_sums_up_first_and_keeps_internals_for_verbose() {
+    let ctx = TestContext::fixture("fresh-mac").isolated();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--dry-run"]));
+    assert_eq!(code, 0, "{err}");
+    let installs = out
+        .find("  installs     Xcode command line tools, Homebrew")
+        .expect(&out);
+    let download = out
+        .find("  download     about 85 MB for PyTorch")
+        .expect(&out);
+    let first_step = out.find("[to do]").unwrap();
+    assert!(installs < download && download < first_step, "{out}");
+    assert!(
+        out.contains("  workspace    ~/torch_to_the_metal\n"),
+        "{out}"
+    );
+    let home = ctx.home.display().to_string();
+    assert!(
+        !out.contains(&format!("{home}/torch_to_the_metal")),
+        "{out}"
+    );
+    assert!(!out.contains("selftest --json"), "{out}");
+    let (_, out, _) = output(&mut ctx.ttm(["setup", "--dry-run", "-v"]));
+    assert!(out.contains("$ ttm selftest --json"), "{out}");
 }
