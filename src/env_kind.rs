@@ -27,11 +27,3 @@ impl EnvKind {
         }
     }
 }
-
-/// `kind == "none"`, as `bench/torch.rs` still writes it (the merger can turn
-/// that into `EnvKind::None` and drop this impl).
-impl PartialEq<&str> for EnvKind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}

@@ -1,5 +1,7 @@
 //! Every environment variable ttm reads, in one place (as uv's `env_vars.rs`).
 //! `System` snapshots them at start; nothing else reads the environment.
+//! Each one here is read through `System`; one that only a library or a
+//! program reads for itself (`CUDA_PATH`, which CubeCL reads) is not listed.
 
 /// The workspace, when `--workspace` is not given.
 pub const TTM_WORKSPACE: &str = "TTM_WORKSPACE";
@@ -15,9 +17,7 @@ pub const NO_COLOR: &str = "NO_COLOR";
 pub const COLUMNS: &str = "COLUMNS";
 /// `dumb` turns colour off.
 pub const TERM: &str = "TERM";
-/// Set by CI systems; never prompt there.
-pub const CI: &str = "CI";
-/// The user's login shell, to choose the profile for Homebrew's shellenv line.
+/// The login shell; `--user` sets the account's.
 pub const SHELL: &str = "SHELL";
 /// Set to the account's name by `--user` (programs we run read them, not us).
 pub const USER: &str = "USER";
@@ -38,9 +38,7 @@ pub const CONDA_EXE: &str = "CONDA_EXE";
 pub const CONDA_PREFIX: &str = "CONDA_PREFIX";
 /// The activated venv (`source venv/bin/activate`).
 pub const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
-/// The CUDA toolkit, for CubeCL's run-time compilation.
-pub const CUDA_PATH: &str = "CUDA_PATH";
-/// PyTorch's MPS fallback: run missing MPS operators on the CPU.
+/// PyTorch's MPS fallback: run missing MPS operators on the CPU; reported by `doctor --report`.
 pub const PYTORCH_ENABLE_MPS_FALLBACK: &str = "PYTORCH_ENABLE_MPS_FALLBACK";
 /// Prefix of PyTorch's MPS settings reported by `doctor --report`.
 pub const PYTORCH_MPS_PREFIX: &str = "PYTORCH_MPS_";

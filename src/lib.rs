@@ -1,11 +1,13 @@
 //! `ttm` turns a fresh Mac (or a Linux box with an NVIDIA GPU) into a ready
 //! PyTorch workstation and proves it is ready.
 //!
-//! The shape: `cli` parses argv, `commands::<cmd>` drives one command, the
+//! The shape: `cli` parses argv, `args` turns the flags into validated
+//! options, `commands::<cmd>` drives one command, the
 //! domain modules do the work, and [`system::System`] is the only door to the
 //! machine (environment, programs, files under HOME).
 
 pub mod account;
+pub mod args;
 pub mod bench;
 pub mod calendar;
 pub mod checks;
@@ -20,6 +22,7 @@ pub mod install;
 pub mod manifest;
 pub mod platform;
 pub mod scaffold;
+pub mod selftest;
 pub mod setup;
 pub mod system;
 pub mod ui;

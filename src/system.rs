@@ -305,6 +305,116 @@ impl System {
             })
     }
 
+    /// Whether `path` is a folder (following links).
+    pub fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+
+    /// Whether `path` is a file (following links).
+    pub fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+
+    /// A file's metadata, following links.
+    pub fn metadata(&self, path: &Path) -> std::io::Result<std::fs::Metadata> {
+        std::fs::metadata(path)
+    }
+
+    /// A path's own metadata: a link is a link, not what it points at.
+    pub fn symlink_metadata(&self, path: &Path) -> std::io::Result<std::fs::Metadata> {
+        std::fs::symlink_metadata(path)
+    }
+
+    /// The entries of a folder.
+    pub fn read_dir(&self, dir: &Path) -> std::io::Result<std::fs::ReadDir> {
+        std::fs::read_dir(dir)
+    }
+
+    /// Read a whole file.
+    pub fn read(&self, path: &Path) -> Result<Vec<u8>> {
+        std::fs::read(path).map_err(|e| Error::io("cannot read", path, e))
+    }
+
+    /// Remove a file.
+    pub fn remove_file(&self, path: &Path) -> Result<()> {
+        std::fs::remove_file(path).map_err(|e| Error::io("cannot remove", path, e))
+    }
+
+    /// Remove an empty folder.
+    pub fn remove_dir(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::remove_dir(path)
+    }
+
+    /// A path with every link and `..` resolved; it must exist.
+    pub fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        std::fs::canonicalize(path)
+    }
+
+    /// Create one folder (its parent must exist).
+    pub fn create_dir(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir(dir)
+    }
+
+    /// Create a folder and the parents it lacks.
+    pub fn create_dir_all(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)
+    }
+
+    /// Remove a folder and everything in it.
+    pub fn remove_dir_all(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::remove_dir_all(dir)
+    }
+
+    /// Write a new file, flushed; one that exists already is an error, never replaced.
+    pub fn write_new(&self, path: &Path, contents: &[u8]) -> Result<()> {
+        let mut f =
+            std::fs::File::create_new(path).map_err(|e| Error::io("cannot create", path, e))?;
+        f.write_all(contents)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| Error::io("cannot write", path, e))
+    }
+
+    /// Rename `from` to `to`, failing with `AlreadyExists` rather than replacing
+    /// whatever is at `to` (even an empty folder, which plain rename replaces).
+    pub fn rename_no_replace(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        #[cfg(any(target_os = "linux", target_os = "macos"))]
+        {
+            use std::ffi::CString;
+            use std::os::unix::ffi::OsStrExt;
+            let from_c = CString::new(from.as_os_str().as_bytes())?;
+            let to_c = CString::new(to.as_os_str().as_bytes())?;
+            // SAFETY: both pointers are valid NUL-terminated strings that outlive the call.
+            #[cfg(target_os = "linux")]
+            let rc = unsafe {
+                libc::renameat2(
+                    libc::AT_FDCWD,
+                    from_c.as_ptr(),
+                    libc::AT_FDCWD,
+                    to_c.as_ptr(),
+                    libc::RENAME_NOREPLACE,
+                )
+            };
+            // SAFETY: as above.
+            #[cfg(target_os = "macos")]
+            let rc = unsafe { libc::renamex_np(from_c.as_ptr(), to_c.as_ptr(), libc::RENAME_EXCL) };
+            if rc == 0 {
+                return Ok(());
+            }
+            let err = std::io::Error::last_os_error();
+            if !no_replace_unsupported(&err) {
+                return Err(err);
+            }
+            // A file system without the flag: check, then rename.
+        }
+        if std::fs::symlink_metadata(to).is_ok() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "destination exists",
+            ));
+        }
+        std::fs::rename(from, to)
+    }
+
     /// Read a file that may be missing: `Ok(None)` when it does not exist.
     pub fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>> {
         match std::fs::read(path) {
@@ -315,29 +425,86 @@ impl System {
     }
 
     /// Write a file atomically: a temporary file beside it, flushed, then
-    /// renamed over it. A reader sees the old content or the new, never half.
+    /// renamed over it, and the folder flushed so the rename survives a
+    /// crash. A reader sees the old content or the new, never half.
+    ///
+    /// An existing file keeps its mode; a symbolic link stays a link and
+    /// its target gets the new content.
     pub fn write_atomic(&self, path: &Path, contents: &[u8]) -> Result<()> {
-        let dir = path
+        let target = symlink_target(path);
+        let dir = target
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let name = path
+        let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.ttm-{}.tmp", std::process::id()));
+        let existing_mode = std::fs::metadata(&target).ok().map(|m| m.permissions());
         let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(contents)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
+            let prefix = format!(".{name}.");
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(&prefix).suffix(".ttm.tmp");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                // As `File::create`: 0666 less the umask, for a new file.
+                builder.permissions(std::fs::Permissions::from_mode(0o666));
+            }
+            let mut tmp = builder.tempfile_in(dir)?;
+            tmp.write_all(contents)?;
+            if let Some(mode) = existing_mode {
+                tmp.as_file().set_permissions(mode)?;
+            }
+            tmp.as_file().sync_all()?;
+            tmp.persist(&target).map_err(|e| e.error)?;
+            sync_dir(dir)
         })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Error::io("cannot write", path, e));
-        }
-        Ok(())
+        result.map_err(|e| Error::io("cannot write", path, e))
     }
+}
+
+/// Whether `renameat2(RENAME_NOREPLACE)` (Linux) or
+/// `renamex_np(RENAME_EXCL)` (macOS) failed only because this file system or
+/// kernel lacks the flag, so that a check-then-rename must do instead. Both
+/// OSes name these errors alike; their numbers differ, hence `libc`'s.
+fn no_replace_unsupported(err: &std::io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::ENOTSUP)
+    )
+}
+
+/// The file a path names: a symbolic link's target (followed to its end),
+/// else the path itself.
+fn symlink_target(path: &Path) -> PathBuf {
+    let mut current = path.to_path_buf();
+    // A bound, against a loop of links.
+    for _ in 0..40 {
+        let is_link = std::fs::symlink_metadata(&current).is_ok_and(|m| m.file_type().is_symlink());
+        if !is_link {
+            break;
+        }
+        match std::fs::read_link(&current) {
+            Ok(next) if next.is_absolute() => current = next,
+            Ok(next) => {
+                current = current
+                    .parent()
+                    .map_or_else(|| next.clone(), |parent| parent.join(&next))
+            }
+            Err(_) => break,
+        }
+    }
+    current
+}
+
+/// Flush a folder's entries (the rename) to disk; a no-op off Unix.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 fn spawn_error(program: &str, e: std::io::Error) -> RunError {
@@ -589,6 +756,75 @@ mod tests {
             [("PATH", "/usr/bin:/bin"), ("HOME", "/nonexistent-home")],
             std::env::temp_dir(),
         )
+    }
+
+    #[test]
+    fn only_a_missing_flag_falls_back_to_check_then_rename() {
+        let os = std::io::Error::from_raw_os_error;
+        for unsupported in [libc::EINVAL, libc::ENOSYS, libc::ENOTSUP] {
+            assert!(no_replace_unsupported(&os(unsupported)), "{unsupported}");
+        }
+        for real in [libc::EEXIST, libc::ENOTEMPTY, libc::EACCES, libc::EXDEV] {
+            assert!(!no_replace_unsupported(&os(real)), "{real}");
+        }
+        let plain = std::io::Error::other("no errno");
+        assert!(!no_replace_unsupported(&plain));
+    }
+
+    #[test]
+    fn rename_never_replaces_an_empty_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir(&a).unwrap();
+        std::fs::create_dir(&b).unwrap();
+        let err = sys().rename_no_replace(&a, &b).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert!(a.exists());
+        sys().rename_no_replace(&a, &dir.path().join("c")).unwrap();
+        assert!(!a.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_atomic_keeps_an_existing_files_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.sh");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o751)).unwrap();
+        sys().write_atomic(&path, b"new").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o751);
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_atomic_gives_a_new_file_the_usual_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        let path = dir.path().join("new");
+        sys().write_atomic(&path, b"x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&plain));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_atomic_writes_through_a_symlink_and_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.toml");
+        std::fs::write(&real, "old").unwrap();
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink("real.toml", &link).unwrap();
+        sys().write_atomic(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::results::{device_title, Framework};
+use super::results::{Framework, RowDevice};
 use super::table::{rate, CompareRow};
 use crate::error::{Error, Result};
 use crate::system::System;
@@ -37,9 +37,13 @@ pub struct ChartRow {
 impl ChartRow {
     pub fn from_compare(r: &CompareRow) -> ChartRow {
         let device = if r.book {
-            if r.device == "cpu" { "CPU" } else { "GPU" }.to_owned()
+            if r.device == RowDevice::Cpu {
+                "CPU"
+            } else {
+                "GPU"
+            }
         } else {
-            device_title(&r.device)
+            r.device.title()
         };
         // The platform is shortened, never the device or engine: a long CPU
         // name must not hide which bar is Burn's.
@@ -233,6 +237,7 @@ pub fn log_bounds(values: &[f64]) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::results::RowBackend;
     use crate::bench::table::book_rows;
 
     /// Tags open and close in order; text holds no bare `<` or `&`.
@@ -305,10 +310,10 @@ mod tests {
     fn a_long_platform_is_shortened_but_the_engine_stays() {
         let row = CompareRow {
             platform: "Debian GNU/Linux 12 (bookworm), Intel(R) Xeon(R) Processor @ 2.20GHz".into(),
-            device: "cpu".into(),
+            device: RowDevice::Cpu,
             engine: "Burn candle".into(),
             framework: Framework::Burn,
-            backend: "candle".into(),
+            backend: RowBackend::Candle,
             matmul_s: Some(1.0),
             matmul_size: Some(96),
             matmul_gflops: Some(1.0),

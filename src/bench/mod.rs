@@ -4,15 +4,18 @@
 //! reference rows, the tables (one machine, and `compare` across machines),
 //! and the SVG chart.
 //!
-//! The command (`commands/bench.rs`) decides what to run; nothing here runs
-//! a workload.
+//! [`run`] decides what to run and runs it (the workloads themselves are
+//! Burn's, in `compute::bench`, and PyTorch's, in [`torch`]); [`compare`]
+//! reads saved results back.
 
 pub mod chart;
+pub mod compare;
 pub mod reference;
 pub mod results;
+pub mod run;
 pub mod stats;
 pub mod table;
 pub mod torch;
 
-pub use results::{BenchDoc, BenchRow, Framework, Workload};
+pub use results::{BenchDoc, BenchRow, Framework, RowBackend, RowDevice, Workload};
 pub use stats::Summary;

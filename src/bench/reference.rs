@@ -4,14 +4,16 @@
 //! from a run whose warm-up the book does not state: a reference point, not
 //! a measurement of the same thing.
 
+use super::results::RowDevice;
+
 /// One row of the book's section 3.7 table.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BookRow {
     pub platform: &'static str,
     /// As the book writes it: "CPU" or "GPU".
     pub device: &'static str,
-    /// Our name for that hardware: "cpu", "cuda", "mps".
-    pub hardware: &'static str,
+    /// Our name for that hardware: cpu, cuda, mps.
+    pub hardware: RowDevice,
     pub matmul_s: f64,
     pub train_step_s: f64,
 }
@@ -24,28 +26,28 @@ pub const BOOK_ROWS: [BookRow; 4] = [
     BookRow {
         platform: "Ubuntu (gaming GPU)",
         device: "CPU",
-        hardware: "cpu",
+        hardware: RowDevice::Cpu,
         matmul_s: 1.378,
         train_step_s: 0.237,
     },
     BookRow {
         platform: "Ubuntu (CUDA GPU)",
         device: "GPU",
-        hardware: "cuda",
+        hardware: RowDevice::Cuda,
         matmul_s: 0.141,
         train_step_s: 0.021,
     },
     BookRow {
         platform: "macOS M1 (64 GB)",
         device: "CPU",
-        hardware: "cpu",
+        hardware: RowDevice::Cpu,
         matmul_s: 0.441,
         train_step_s: 0.095,
     },
     BookRow {
         platform: "macOS M1 (MPS GPU)",
         device: "GPU",
-        hardware: "mps",
+        hardware: RowDevice::Mps,
         matmul_s: 0.132,
         train_step_s: 0.015,
     },

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::stats::Summary;
+use crate::compute::{BackendKind, DeviceKind};
 use crate::error::{Error, Result};
 use crate::system::System;
 
@@ -58,14 +59,120 @@ impl Workload {
     }
 }
 
+/// The device a row ran on, as its framework names it (PyTorch's `mps` is
+/// the Metal hardware). Declared in the tables' order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowDevice {
+    Cpu,
+    Cuda,
+    Metal,
+    Vulkan,
+    Mps,
+}
+
+impl RowDevice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowDevice::Cpu => "cpu",
+            RowDevice::Cuda => "cuda",
+            RowDevice::Metal => "metal",
+            RowDevice::Vulkan => "vulkan",
+            RowDevice::Mps => "mps",
+        }
+    }
+
+    /// "cpu", "cuda", "mps", … as the JSON and PyTorch write it.
+    pub fn parse(name: &str) -> Option<RowDevice> {
+        [
+            RowDevice::Cpu,
+            RowDevice::Cuda,
+            RowDevice::Metal,
+            RowDevice::Vulkan,
+            RowDevice::Mps,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == name)
+    }
+
+    /// As people say it: "CPU", "CUDA", "Metal", "MPS", "Vulkan".
+    pub fn title(self) -> &'static str {
+        match self {
+            RowDevice::Cpu => "CPU",
+            RowDevice::Cuda => "CUDA",
+            RowDevice::Metal => "Metal",
+            RowDevice::Vulkan => "Vulkan",
+            RowDevice::Mps => "MPS",
+        }
+    }
+
+    /// The hardware, as Burn names it ("mps" is Metal).
+    pub fn hardware(self) -> RowDevice {
+        match self {
+            RowDevice::Mps => RowDevice::Metal,
+            d => d,
+        }
+    }
+}
+
+impl From<DeviceKind> for RowDevice {
+    fn from(d: DeviceKind) -> RowDevice {
+        match d {
+            DeviceKind::Cpu => RowDevice::Cpu,
+            DeviceKind::Cuda => RowDevice::Cuda,
+            DeviceKind::Metal => RowDevice::Metal,
+            DeviceKind::Vulkan => RowDevice::Vulkan,
+        }
+    }
+}
+
+impl std::fmt::Display for RowDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What computed a row: one of Burn's backends, or PyTorch. Declared in
+/// the tables' order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowBackend {
+    Candle,
+    Cubecl,
+    Torch,
+}
+
+impl RowBackend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowBackend::Candle => "candle",
+            RowBackend::Cubecl => "cubecl",
+            RowBackend::Torch => "torch",
+        }
+    }
+}
+
+impl From<BackendKind> for RowBackend {
+    fn from(b: BackendKind) -> RowBackend {
+        match b {
+            BackendKind::Candle => RowBackend::Candle,
+            BackendKind::Cubecl => RowBackend::Cubecl,
+        }
+    }
+}
+
+impl std::fmt::Display for RowBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One workload on one (framework, backend, device).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchRow {
     pub framework: Framework,
-    /// "candle", "cubecl" or "torch".
-    pub backend: String,
-    /// "cpu", "metal", "cuda", "vulkan" or "mps".
-    pub device: String,
+    pub backend: RowBackend,
+    pub device: RowDevice,
     pub workload: Workload,
     /// N of the N×N matmul; the batch of the train step.
     pub size: usize,
@@ -92,8 +199,8 @@ impl BenchRow {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         framework: Framework,
-        backend: &str,
-        device: &str,
+        backend: RowBackend,
+        device: RowDevice,
         workload: Workload,
         size: usize,
         summary: Summary,
@@ -103,8 +210,8 @@ impl BenchRow {
     ) -> BenchRow {
         BenchRow {
             framework,
-            backend: backend.to_owned(),
-            device: device.to_owned(),
+            backend,
+            device,
             workload,
             size,
             runs: samples_s.len(),
@@ -121,21 +228,18 @@ impl BenchRow {
     }
 
     /// The device as people say it: "CPU", "CUDA", "Metal", "MPS", "Vulkan".
-    pub fn device_title(&self) -> String {
-        device_title(&self.device)
+    pub fn device_title(&self) -> &'static str {
+        self.device.title()
     }
 
     /// Whether the row ran on the processor rather than a GPU.
     pub fn on_cpu(&self) -> bool {
-        self.device == "cpu"
+        self.device == RowDevice::Cpu
     }
 
     /// The Burn device a PyTorch device corresponds to ("mps" is Metal).
-    pub fn hardware(&self) -> &str {
-        match self.device.as_str() {
-            "mps" => "metal",
-            d => d,
-        }
+    pub fn hardware(&self) -> RowDevice {
+        self.device.hardware()
     }
 
     /// "Burn cubecl", "Burn candle", "PyTorch".
@@ -147,24 +251,13 @@ impl BenchRow {
     }
 }
 
-pub fn device_title(device: &str) -> String {
-    match device {
-        "cpu" => "CPU".to_owned(),
-        "cuda" => "CUDA".to_owned(),
-        "metal" => "Metal".to_owned(),
-        "mps" => "MPS".to_owned(),
-        "vulkan" => "Vulkan".to_owned(),
-        other => other.to_owned(),
-    }
-}
-
 /// Burn against PyTorch on the same hardware and workload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     /// The hardware: "cpu", "cuda", "metal".
-    pub device: String,
+    pub device: RowDevice,
     pub workload: Workload,
-    pub burn_backend: String,
+    pub burn_backend: RowBackend,
     pub burn_median_s: f64,
     pub torch_median_s: f64,
     /// PyTorch's median over Burn's: above 1, Burn is faster.
@@ -240,9 +333,9 @@ impl BenchDoc {
                         && t.hardware() == burn.hardware()
                 })?;
                 Some(Comparison {
-                    device: burn.hardware().to_owned(),
+                    device: burn.hardware(),
                     workload: burn.workload,
-                    burn_backend: burn.backend.clone(),
+                    burn_backend: burn.backend,
                     burn_median_s: burn.median_s,
                     torch_median_s: torch.median_s,
                     burn_speed_vs_torch: super::stats::speedup(torch.median_s, burn.median_s)?,
@@ -252,7 +345,12 @@ impl BenchDoc {
     }
 
     /// The row of `workload` on `framework`'s `device`.
-    pub fn row(&self, framework: Framework, device: &str, workload: Workload) -> Option<&BenchRow> {
+    pub fn row(
+        &self,
+        framework: Framework,
+        device: RowDevice,
+        workload: Workload,
+    ) -> Option<&BenchRow> {
         self.results
             .iter()
             .find(|r| r.framework == framework && r.device == device && r.workload == workload)
@@ -328,6 +426,12 @@ mod tests {
             Workload::TrainStep => 4.9e9,
         };
         let s = Summary::of(median * 10.0, &samples, flops).unwrap();
+        let backend = match backend {
+            "candle" => RowBackend::Candle,
+            "cubecl" => RowBackend::Cubecl,
+            _ => RowBackend::Torch,
+        };
+        let device = RowDevice::parse(device).unwrap();
         BenchRow::new(
             framework, backend, device, w, 5000, s, samples, "fp32", None,
         )
@@ -417,14 +521,26 @@ mod tests {
     #[test]
     fn speedups_and_burn_against_torch_are_derived() {
         let doc = sample_doc();
-        let cuda = doc.row(Framework::Burn, "cuda", Workload::Matmul).unwrap();
+        let cuda = doc
+            .row(Framework::Burn, RowDevice::Cuda, Workload::Matmul)
+            .unwrap();
         assert!((cuda.speedup_vs_cpu.unwrap() - 200.0).abs() < 1e-9);
-        let cpu = doc.row(Framework::Burn, "cpu", Workload::Matmul).unwrap();
+        let cpu = doc
+            .row(Framework::Burn, RowDevice::Cpu, Workload::Matmul)
+            .unwrap();
         assert_eq!(cpu.speedup_vs_cpu, Some(1.0));
         assert_eq!(doc.comparisons.len(), 2);
-        let c = doc.comparisons.iter().find(|c| c.device == "cuda").unwrap();
+        let c = doc
+            .comparisons
+            .iter()
+            .find(|c| c.device == RowDevice::Cuda)
+            .unwrap();
         assert!((c.burn_speed_vs_torch - 0.005 / 0.006).abs() < 1e-9);
-        let c = doc.comparisons.iter().find(|c| c.device == "cpu").unwrap();
+        let c = doc
+            .comparisons
+            .iter()
+            .find(|c| c.device == RowDevice::Cpu)
+            .unwrap();
         assert!((c.burn_speed_vs_torch - 1.25).abs() < 1e-9);
     }
 
@@ -445,7 +561,7 @@ mod tests {
             ],
         );
         assert_eq!(doc.comparisons.len(), 1);
-        assert_eq!(doc.comparisons[0].device, "metal");
+        assert_eq!(doc.comparisons[0].device, RowDevice::Metal);
         assert!((doc.comparisons[0].burn_speed_vs_torch - 2.0).abs() < 1e-9);
     }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::reference::{BOOK_MATMUL_SIZE, BOOK_ROWS};
-use super::results::{device_title, BenchDoc, Framework, Workload};
+use super::results::{BenchDoc, Framework, RowBackend, RowDevice, Workload};
 use super::stats::{gflops, matmul_flops, speedup};
 
 /// Plain columns, padded; numbers right-aligned.
@@ -132,7 +132,7 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
             Framework::Torch => String::new(),
         };
         t.push(vec![
-            row.device_title(),
+            row.device_title().to_owned(),
             row.engine(),
             workload,
             seconds(row.median_s),
@@ -159,30 +159,32 @@ fn ordered(doc: &BenchDoc) -> Vec<&super::BenchRow> {
         (
             hardware_rank(r.hardware()),
             r.framework == Framework::Torch,
-            r.backend.clone(),
+            r.backend,
             r.workload == Workload::TrainStep,
         )
     });
     rows
 }
 
-fn hardware_rank(hardware: &str) -> usize {
-    ["cpu", "cuda", "metal", "vulkan"]
-        .iter()
-        .position(|h| *h == hardware)
-        .unwrap_or(9)
+fn hardware_rank(hardware: RowDevice) -> usize {
+    match hardware {
+        RowDevice::Cpu => 0,
+        RowDevice::Cuda => 1,
+        RowDevice::Metal => 2,
+        RowDevice::Vulkan => 3,
+        RowDevice::Mps => 9,
+    }
 }
 
 /// One line of the book-layout table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CompareRow {
     pub platform: String,
-    /// "cpu", "cuda", "metal", "mps", …
-    pub device: String,
+    pub device: RowDevice,
     /// "Burn cubecl", "PyTorch"
     pub engine: String,
     pub framework: Framework,
-    pub backend: String,
+    pub backend: RowBackend,
     pub matmul_s: Option<f64>,
     pub matmul_size: Option<usize>,
     pub matmul_gflops: Option<f64>,
@@ -232,14 +234,14 @@ pub fn platform_label(machine: &Value, fallback: &str) -> String {
 
 /// The book-layout rows of one saved (or just measured) document.
 pub fn compare_rows(platform: &str, doc: &BenchDoc) -> Vec<CompareRow> {
-    let mut engines: Vec<(Framework, String, String)> = Vec::new();
+    let mut engines: Vec<(Framework, RowBackend, RowDevice)> = Vec::new();
     for row in ordered(doc) {
-        let key = (row.framework, row.backend.clone(), row.device.clone());
+        let key = (row.framework, row.backend, row.device);
         if !engines.contains(&key) {
             engines.push(key);
         }
     }
-    let median = |f: Framework, b: &str, d: &str, w: Workload| {
+    let median = |f: Framework, b: RowBackend, d: RowDevice, w: Workload| {
         doc.results
             .iter()
             .find(|r| r.framework == f && r.backend == b && r.device == d && r.workload == w)
@@ -247,19 +249,19 @@ pub fn compare_rows(platform: &str, doc: &BenchDoc) -> Vec<CompareRow> {
     engines
         .into_iter()
         .map(|(framework, backend, device)| {
-            let matmul = median(framework, &backend, &device, Workload::Matmul);
-            let train = median(framework, &backend, &device, Workload::TrainStep);
+            let matmul = median(framework, backend, device, Workload::Matmul);
+            let train = median(framework, backend, device, Workload::TrainStep);
             let cpu_backend = doc
                 .results
                 .iter()
                 .find(|r| r.framework == framework && r.on_cpu())
-                .map(|r| r.backend.clone());
-            let relative = if device == "cpu" {
+                .map(|r| r.backend);
+            let relative = if device == RowDevice::Cpu {
                 None
             } else {
                 cpu_backend.and_then(|cb| {
-                    let cpu_train = median(framework, &cb, "cpu", Workload::TrainStep);
-                    let cpu_matmul = median(framework, &cb, "cpu", Workload::Matmul);
+                    let cpu_train = median(framework, cb, RowDevice::Cpu, Workload::TrainStep);
+                    let cpu_matmul = median(framework, cb, RowDevice::Cpu, Workload::Matmul);
                     match (cpu_train, train, cpu_matmul, matmul) {
                         (Some(c), Some(t), _, _) => speedup(c.median_s, t.median_s),
                         (_, _, Some(c), Some(m)) if c.size == m.size => {
@@ -295,10 +297,10 @@ pub fn book_rows() -> Vec<CompareRow> {
         .iter()
         .map(|b| CompareRow {
             platform: format!("the book: {}", b.platform),
-            device: b.hardware.to_owned(),
+            device: b.hardware,
             engine: "PyTorch".to_owned(),
             framework: Framework::Torch,
-            backend: "torch".to_owned(),
+            backend: RowBackend::Torch,
             matmul_s: Some(b.matmul_s),
             matmul_size: Some(BOOK_MATMUL_SIZE),
             matmul_gflops: Some(gflops(matmul_flops(BOOK_MATMUL_SIZE), b.matmul_s)),
@@ -320,10 +322,10 @@ pub fn compare_table(rows: &[CompareRow]) -> TextTable {
     ]);
     for r in rows {
         let device = if r.book {
-            let gpu = r.device != "cpu";
+            let gpu = r.device != RowDevice::Cpu;
             format!("{} · PyTorch", if gpu { "GPU" } else { "CPU" })
         } else {
-            format!("{} · {}", device_title(&r.device), r.engine)
+            format!("{} · {}", r.device.title(), r.engine)
         };
         let matmul = match (r.matmul_s, r.matmul_size) {
             (Some(s), Some(n)) if n != BOOK_MATMUL_SIZE => format!("{s:.4} (N={n})"),
@@ -357,6 +359,12 @@ mod tests {
 
     fn row(f: Framework, b: &str, d: &str, w: Workload, size: usize, median: f64) -> BenchRow {
         let s = Summary::of(median, &[median], 1e9).unwrap();
+        let b = match b {
+            "candle" => RowBackend::Candle,
+            "cubecl" => RowBackend::Cubecl,
+            _ => RowBackend::Torch,
+        };
+        let d = RowDevice::parse(d).unwrap();
         BenchRow::new(f, b, d, w, size, s, vec![median], "fp32", None)
     }
 
@@ -441,7 +449,7 @@ mod tests {
         );
         let rows = compare_rows("here", &doc);
         assert_eq!(rows.len(), 3);
-        assert_eq!(rows[0].device, "cpu");
+        assert_eq!(rows[0].device, RowDevice::Cpu);
         assert_eq!(rows[0].relative_speed, None);
         assert!((rows[1].relative_speed.unwrap() - 100.0).abs() < 1e-9);
         // PyTorch has no CPU row here: no relative speed rather than a wrong one.

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::results::{BenchRow, Framework, Workload};
+use super::results::{BenchRow, Framework, RowBackend, RowDevice, Workload};
 use super::stats::Summary;
+use crate::env_kind::EnvKind;
 use crate::error::{Error, Result};
 use crate::platform::Facts;
 use crate::system::{last_json_line, last_lines, Cmd, System};
@@ -27,19 +28,19 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(1800);
 /// The project environment's python: the one `platform::detect` found;
 /// with `ttm.toml` saying `kind = "none"`, the python3 on PATH; else
 /// `<workspace>/.venv/bin/python` when it exists.
-pub fn env_python(facts: &Facts, ws: &Workspace) -> Option<PathBuf> {
+pub fn env_python(sys: &System, facts: &Facts, ws: &Workspace) -> Option<PathBuf> {
     if let Some(env) = &facts.env {
         return Some(env.python.clone());
     }
     if facts
         .env_expected
         .as_ref()
-        .is_some_and(|e| e.kind == "none")
+        .is_some_and(|e| e.kind == EnvKind::None)
     {
         return facts.python.as_ref().map(|p| p.path.clone());
     }
     let venv = ws.venv().join("bin").join("python");
-    venv.is_file().then_some(venv)
+    sys.is_file(&venv).then_some(venv)
 }
 
 /// What the probe found: the version and the devices PyTorch can use.
@@ -117,7 +118,9 @@ pub fn parse_run(stdout: &str, runs: usize) -> std::result::Result<TorchRun, Str
     if !reply.ok {
         return Err(last_line(reply.error.as_deref().unwrap_or("")));
     }
-    let device = reply.device.ok_or("named no device")?;
+    let name = reply.device.ok_or("named no device")?;
+    let device =
+        RowDevice::parse(&name).ok_or_else(|| format!("named an unknown device {name:?}"))?;
     let mut rows = Vec::new();
     for r in reply.results {
         if r.samples_s.len() != runs {
@@ -131,8 +134,8 @@ pub fn parse_run(stdout: &str, runs: usize) -> std::result::Result<TorchRun, Str
             .ok_or_else(|| format!("returned unusable times for {}", r.workload.as_str()))?;
         rows.push(BenchRow::new(
             Framework::Torch,
-            "torch",
-            &device,
+            RowBackend::Torch,
+            device,
             r.workload,
             r.size,
             summary,

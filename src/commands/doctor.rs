@@ -29,7 +29,7 @@ struct DoctorJson<'a> {
 pub fn run(ctx: &Context, args: &DoctorArgs) -> Result<Status> {
     let ws = ctx.workspace()?;
     let timeout = Probe::timeout_from(&ctx.sys)?;
-    let probe = Probe::with_timeout(&ctx.sys, timeout);
+    let probe = Probe::with_timeout(&ctx.sys, timeout).keeping_answers();
 
     let spinner = ctx.out.spinner("checking this machine");
     let facts = platform::detect_with(&ctx.sys, &ws, &probe);
@@ -151,6 +151,16 @@ fn print_human(
                 fixes_shown.push((fix, r.id));
             }
         }
+    }
+    if let (true, Some(asked)) = (verbose, facts.torch_kept_since) {
+        out.verbose("");
+        out.verbose(format!(
+            "PyTorch's answer was kept from {} (in ~/.cache/ttm/probes); it is asked",
+            crate::calendar::utc_timestamp(asked)
+        ));
+        out.verbose(
+            "again when the env's python or packages, the OS build or the GPU driver change.",
+        );
     }
     if verbose && !facts.problems.is_empty() {
         out.verbose("");

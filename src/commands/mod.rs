@@ -1,5 +1,5 @@
-//! One file per command; each reads its flags, drives its domain module and
-//! returns how it ended. Errors go back up to `main_entry`, which prints them.
+//! One file per command; each turns its flags into options (`crate::args`),
+//! drives its domain module and returns how it ended. Errors go back up to `main_entry`, which prints them.
 
 pub mod bench;
 pub mod completions;
@@ -11,6 +11,7 @@ pub mod setup;
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::args;
 use crate::cli::{Command, GlobalArgs};
 use crate::error::Result;
 use crate::system::System;
@@ -26,7 +27,7 @@ pub struct Context {
 
 impl Context {
     pub fn new(sys: System, global: &GlobalArgs) -> Context {
-        let out = Printer::new(&sys, global);
+        let out = Printer::new(&sys, &args::output_options(global));
         Context {
             sys,
             out,

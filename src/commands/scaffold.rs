@@ -6,10 +6,11 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::{Context, Status};
+use crate::args::ScaffoldNewOptions;
 use crate::cli::{ScaffoldCommand, ScaffoldNewArgs};
 use crate::env_kind::EnvKind;
 use crate::error::Result;
-use crate::scaffold::{self, template, NewProject, Plan};
+use crate::scaffold::{self, template, ChapterPlan};
 use crate::ui::tilde::tilde;
 
 pub fn run(ctx: &Context, cmd: &ScaffoldCommand) -> Result<Status> {
@@ -20,21 +21,17 @@ pub fn run(ctx: &Context, cmd: &ScaffoldCommand) -> Result<Status> {
 }
 
 fn new(ctx: &Context, args: &ScaffoldNewArgs) -> Result<Status> {
+    let options = ScaffoldNewOptions::from_args(args);
     let ws = ctx.workspace()?;
-    let request = NewProject {
-        name: args.name.clone(),
-        template: args.template.clone(),
-        defines: args.define.clone(),
-    };
-    let plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &request)?;
-    if !args.dry_run {
+    let plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &options.project)?;
+    if !options.dry_run {
         scaffold::write_plan(&ctx.sys, &ws, &plan)?;
     }
-    report_new(ctx, ws.root(), &plan, args.dry_run);
+    report_new(ctx, ws.root(), &plan, options.dry_run);
     Ok(Status::Success)
 }
 
-fn report_new(ctx: &Context, root: &Path, plan: &Plan, dry_run: bool) {
+fn report_new(ctx: &Context, root: &Path, plan: &ChapterPlan, dry_run: bool) {
     let out = &ctx.out;
     let relative = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
     let created_workspace = plan.new_folders.iter().any(|f| f == root);
@@ -157,9 +154,9 @@ fn activate_line(ctx: &Context, root: &Path) -> Activate {
 
 fn list(ctx: &Context) -> Result<Status> {
     let ws = ctx.workspace()?;
-    let templates = template::load_all(&ws)?;
+    let templates = template::load_all(&ctx.sys, &ws)?;
     let out = &ctx.out;
-    for (ignored, why) in template::ignored_user_folders(&ws)? {
+    for (ignored, why) in template::ignored_user_folders(&ctx.sys, &ws)? {
         out.warn(format!(
             "{} is not a template: {why}",
             ws.templates().join(&ignored).display(),

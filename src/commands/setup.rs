@@ -303,7 +303,7 @@ impl Choices {
             },
         };
         let venv = expected
-            .filter(|e| e.kind == "venv")
+            .filter(|e| e.kind == EnvKind::Venv)
             .and_then(|e| e.prefix.clone())
             .unwrap_or_else(|| platform::workspace_venv(ws));
         // A conda env found by the doctor (activated, say) keeps its name.

@@ -2,7 +2,7 @@
 //! [`Target`] to a concrete Burn backend type.
 //!
 //! Workloads are written once, generic over `B: AutodiffBackend`, as a
-//! [`Workload`]; [`dispatch`] instantiates one for the target. The macOS pairs
+//! [`BurnJob`]; [`dispatch`] instantiates one for the target. The macOS pairs
 //! are compiled only on macOS (the Metal crates build nowhere else); the
 //! CUDA and Vulkan pairs everywhere else.
 //!
@@ -53,7 +53,7 @@ impl Barrier {
 }
 
 /// Work written once for every backend.
-pub trait Workload: Send + 'static {
+pub trait BurnJob: Send + 'static {
     type Output: Send + 'static;
     fn run<B: AutodiffBackend>(self, device: B::Device, barrier: Barrier) -> Self::Output;
 }
@@ -98,7 +98,7 @@ pub fn compiled_targets() -> Vec<Target> {
 }
 
 /// Run `workload` on `target`'s backend. Call on the compute thread.
-pub fn dispatch<W: Workload>(target: Target, workload: W) -> Result<W::Output, String> {
+pub fn dispatch<W: BurnJob>(target: Target, workload: W) -> Result<W::Output, String> {
     match (target.device, target.backend) {
         (DeviceKind::Cpu, BackendKind::Candle) => {
             Ok(workload.run::<Autodiff<Candle>>(CandleDevice::Cpu, Barrier::Sync))
@@ -222,7 +222,7 @@ fn adapter_name(name: String, device_type: String) -> Probe {
 /// The smallest proof that kernels compile and run: 2·x + 1 read back.
 struct SmokeTest;
 
-impl Workload for SmokeTest {
+impl BurnJob for SmokeTest {
     type Output = Result<(), String>;
     fn run<B: AutodiffBackend>(self, device: B::Device, _barrier: Barrier) -> Self::Output {
         let x = Tensor::<B::InnerBackend, 1>::from_data(

@@ -16,7 +16,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::backends::{dispatch, probe, Barrier, Workload};
+use super::backends::{dispatch, probe, Barrier, BurnJob};
 use super::matmul::{measure_matmul, wait};
 use super::rng::HostRng;
 use super::worker::run_on_worker;
@@ -94,10 +94,10 @@ pub fn train_step_flops() -> f64 {
 
 fn check_inputs(n: usize, runs: usize) -> Result<()> {
     if n == 0 {
-        return Err(Error::bad_input("--size must be at least 1"));
+        return Err(Error::bad_input("the matmul size must be at least 1"));
     }
     if runs == 0 {
-        return Err(Error::bad_input("--runs must be at least 1"));
+        return Err(Error::bad_input("at least one timed run is needed"));
     }
     Ok(())
 }
@@ -145,7 +145,7 @@ struct TrainStepOut {
     layer1_error: f64,
 }
 
-impl Workload for TrainStepJob {
+impl BurnJob for TrainStepJob {
     type Output = std::result::Result<TrainStepOut, String>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device, barrier: Barrier) -> Self::Output {

@@ -13,7 +13,7 @@ use std::time::Instant;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 
-use super::backends::{dispatch, Barrier, Workload};
+use super::backends::{dispatch, Barrier, BurnJob};
 use super::rng::HostRng;
 use super::worker::run_on_worker;
 use super::{BackendKind, Target};
@@ -99,7 +99,7 @@ struct MatmulJob {
     seed: u64,
 }
 
-impl Workload for MatmulJob {
+impl BurnJob for MatmulJob {
     type Output = Result<MatmulMeasure, String>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device, barrier: Barrier) -> Self::Output {

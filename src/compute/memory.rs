@@ -1,22 +1,20 @@
 //! How much memory a matmul may use: the host's (macOS `sysctl hw.memsize`,
 //! Linux `MemAvailable` in /proc/meminfo) and, on NVIDIA, the GPU's free
-//! memory from `nvidia-smi`. Read before anything is allocated, so that
-//! `--size 100000` is a clear refusal rather than an abort.
+//! memory from `nvidia-smi`, asked through `platform`'s probe (its timeout).
+//! Read before anything is allocated, so that `--size 100000` is a clear
+//! refusal rather than an abort.
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::platform::{parse_sysctl_u64, Probe};
 use crate::system::{Cmd, System};
 
 /// Bytes the host can give: MemAvailable on Linux, the physical memory on macOS.
 pub fn host_available_bytes(sys: &System) -> Option<u64> {
     // Only macOS answers hw.memsize; Linux's sysctl fails on it.
-    if let Ok(out) = sys.run(&Cmd::new("sysctl").args(["-n", "hw.memsize"])) {
-        if let Some(bytes) = out
-            .success()
-            .then(|| out.stdout_text().trim().parse().ok())
-            .flatten()
-        {
+    let probe = Probe::new(sys);
+    if let Ok(text) = probe.text(Cmd::new("sysctl").args(["-n", "hw.memsize"])) {
+        if let Some(bytes) = parse_sysctl_u64(&text) {
             return Some(bytes);
         }
     }
@@ -36,16 +34,13 @@ pub fn parse_meminfo_available(text: &str) -> Option<u64> {
 
 /// Free memory of the first NVIDIA GPU, from `nvidia-smi` (MiB).
 pub fn cuda_free_bytes(sys: &System) -> Option<u64> {
-    let out = sys
-        .run(
-            &Cmd::new("nvidia-smi")
+    let text = Probe::new(sys)
+        .text(
+            Cmd::new("nvidia-smi")
                 .args(["--query-gpu=memory.free", "--format=csv,noheader,nounits"]),
         )
         .ok()?;
-    if !out.success() {
-        return None;
-    }
-    let mib: u64 = out.stdout_text().lines().next()?.trim().parse().ok()?;
+    let mib: u64 = text.lines().next()?.trim().parse().ok()?;
     mib.checked_mul(1024 * 1024)
 }
 
@@ -57,21 +52,6 @@ pub fn matmul_bytes(n: usize) -> u128 {
 /// The largest N whose three matrices fit in `bytes`.
 pub fn largest_size_for(bytes: u64) -> usize {
     ((bytes as f64 / 12.0).sqrt()) as usize
-}
-
-/// Refuse a matmul of `size` whose matrices do not fit in the GPU's free memory.
-pub fn check_gpu_memory(size: usize, free: Option<u64>, gpu: Option<&str>) -> Result<()> {
-    let needed = matmul_bytes(size);
-    match free {
-        Some(free) if needed > free as u128 => Err(Error::bad_input(format!(
-            "--size {size} needs {} on the GPU, and {} has {} free; choose --size {} or less",
-            human_bytes(needed),
-            gpu.unwrap_or("the GPU"),
-            human_bytes(free as u128),
-            largest_size_for(free)
-        ))),
-        _ => Ok(()),
-    }
 }
 
 /// "12.3 GB"

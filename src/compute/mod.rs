@@ -21,6 +21,7 @@ pub mod worker;
 
 use std::fmt;
 
+use crate::platform::{self, Probe};
 use crate::system::{Cmd, System};
 
 /// A kind of compute device.
@@ -169,57 +170,49 @@ fn use_ttm_cache(sys: &System) {
     }
 }
 
-/// The device's name from the system's own tools, where the backend cannot tell.
+/// The device's name from the system's own tools, where the backend cannot
+/// tell; asked through `platform`'s probe (its timeout, its parsers).
 fn device_name(sys: &System, device: DeviceKind) -> Option<String> {
     match device {
         DeviceKind::Cpu => cpu_model(sys),
         DeviceKind::Cuda => {
-            let out = sys
-                .run(&Cmd::new("nvidia-smi").args(["--query-gpu=name", "--format=csv,noheader"]))
+            let text = Probe::new(sys)
+                .text(Cmd::new("nvidia-smi").args(NVIDIA_SMI_QUERY))
                 .ok()?;
-            out.success()
-                .then(|| {
-                    out.stdout_text()
-                        .lines()
-                        .next()
-                        .map(|l| l.trim().to_owned())
-                })
-                .flatten()
-                .filter(|n| !n.is_empty())
+            platform::parse_nvidia_smi(&text)
+                .ok()?
+                .into_iter()
+                .next()
+                .map(|gpu| gpu.name)
         }
-        DeviceKind::Metal => {
-            let out = sys
-                .run(&Cmd::new("sysctl").args(["-n", "machdep.cpu.brand_string"]))
-                .ok()?;
-            out.success()
-                .then(|| out.stdout_text().trim().to_owned())
-                .filter(|n| !n.is_empty())
-        }
+        DeviceKind::Metal => mac_brand(&Probe::new(sys)),
         DeviceKind::Vulkan => None,
     }
 }
 
+/// The query `platform` asks `nvidia-smi` (a fixture records its answer).
+const NVIDIA_SMI_QUERY: [&str; 2] = [
+    "--query-gpu=name,memory.total,driver_version",
+    "--format=csv,noheader,nounits",
+];
+
 /// "Apple M2 Pro" (sysctl on macOS) or /proc/cpuinfo's "model name" on Linux.
 pub fn cpu_model(sys: &System) -> Option<String> {
-    if let Ok(out) = sys.run(&Cmd::new("sysctl").args(["-n", "machdep.cpu.brand_string"])) {
-        let text = out.stdout_text();
-        if out.success() && !text.trim().is_empty() {
-            return Some(text.trim().to_owned());
-        }
+    if let Some(brand) = mac_brand(&Probe::new(sys)) {
+        return Some(brand);
     }
     let info = sys
         .read_optional(std::path::Path::new("/proc/cpuinfo"))
         .ok()??;
-    parse_cpuinfo_model(&String::from_utf8_lossy(&info))
+    platform::parse_cpuinfo(&String::from_utf8_lossy(&info)).0
 }
 
-/// The first "model name" line of /proc/cpuinfo.
-pub fn parse_cpuinfo_model(text: &str) -> Option<String> {
-    text.lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim() == "model name")
-        .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|v| !v.is_empty())
+/// `sysctl -n machdep.cpu.brand_string`, on a Mac.
+fn mac_brand(probe: &Probe) -> Option<String> {
+    let text = probe
+        .text(Cmd::new("sysctl").args(["-n", "machdep.cpu.brand_string"]))
+        .ok()?;
+    Some(text.trim().to_owned()).filter(|n| !n.is_empty())
 }
 
 #[cfg(test)]
@@ -233,15 +226,5 @@ mod tests {
         }
         assert_eq!(serde_json::to_value(BackendKind::Cubecl).unwrap(), "cubecl");
         assert_eq!(Target::CPU.to_string(), "cpu (candle)");
-    }
-
-    #[test]
-    fn cpuinfo_model_is_read() {
-        let text = "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R)  Platinum 8375C CPU @ 2.90GHz\n";
-        assert_eq!(
-            parse_cpuinfo_model(text).as_deref(),
-            Some("Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz")
-        );
-        assert_eq!(parse_cpuinfo_model("garbage"), None);
     }
 }

@@ -18,7 +18,7 @@ use burn::optim::{GradientsParams, Optimizer, SgdConfig};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 
-use super::backends::{dispatch, Barrier, Workload};
+use super::backends::{dispatch, Barrier, BurnJob};
 use super::rng::HostRng;
 use super::worker::run_on_worker;
 use super::Target;
@@ -30,7 +30,7 @@ pub const TOLERANCE: f64 = 1e-3;
 
 /// The problem every device solves: data and starting point.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
+pub struct TrainingProblem {
     pub x: Vec<f32>,
     pub y: Vec<f32>,
     pub weight0: f32,
@@ -39,9 +39,9 @@ pub struct Problem {
     pub lr: f64,
 }
 
-impl Problem {
+impl TrainingProblem {
     /// The book's problem, drawn from `seed`.
-    pub fn book(seed: u64, steps: u32) -> Problem {
+    pub fn book(seed: u64, steps: u32) -> TrainingProblem {
         let mut rng = HostRng::new(seed);
         let x: Vec<f32> = (0..SAMPLES).map(|_| rng.uniform() as f32).collect();
         let y: Vec<f32> = x
@@ -50,7 +50,7 @@ impl Problem {
             .collect();
         let weight0 = rng.uniform_in(-1.0, 1.0) as f32;
         let bias0 = rng.uniform_in(-1.0, 1.0) as f32;
-        Problem {
+        TrainingProblem {
             x,
             y,
             weight0,
@@ -77,7 +77,7 @@ impl Fit {
 }
 
 /// The same steps in f64 plain Rust: gradient descent on the mean squared error.
-pub fn reference_fit(p: &Problem) -> Fit {
+pub fn reference_fit(p: &TrainingProblem) -> Fit {
     let n = p.x.len() as f64;
     let (mut w, mut b) = (p.weight0 as f64, p.bias0 as f64);
     let mut losses = Vec::with_capacity(p.steps as usize);
@@ -155,15 +155,15 @@ pub fn check_fit(device: &Fit, reference: &Fit) -> TrainingCheck {
 }
 
 /// Train on `target` with Burn: `Linear(1, 1)`, `MseLoss`, Burn's SGD.
-pub fn train_on(target: Target, problem: &Problem) -> Result<Fit, String> {
+pub fn train_on(target: Target, problem: &TrainingProblem) -> Result<Fit, String> {
     let job = TrainJob(problem.clone());
     run_on_worker(None, move || dispatch(target, job))
         .map_err(|e| format!("training on {target} failed: {e}"))??
 }
 
-struct TrainJob(Problem);
+struct TrainJob(TrainingProblem);
 
-impl Workload for TrainJob {
+impl BurnJob for TrainJob {
     type Output = Result<Fit, String>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device, _barrier: Barrier) -> Self::Output {
@@ -254,9 +254,9 @@ mod tests {
 
     #[test]
     fn the_problem_is_reproducible_and_the_books() {
-        let a = Problem::book(42, 200);
-        assert_eq!(a, Problem::book(42, 200));
-        assert_ne!(a, Problem::book(43, 200));
+        let a = TrainingProblem::book(42, 200);
+        assert_eq!(a, TrainingProblem::book(42, 200));
+        assert_ne!(a, TrainingProblem::book(43, 200));
         assert_eq!(a.x.len(), 100);
         assert!(a.x.iter().all(|x| (0.0..1.0).contains(x)));
         assert!((-1.0..1.0).contains(&a.weight0) && (-1.0..1.0).contains(&a.bias0));
@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn the_reference_descends_towards_three_and_two() {
-        let fit = reference_fit(&Problem::book(42, 2000));
+        let fit = reference_fit(&TrainingProblem::book(42, 2000));
         assert!(
             (fit.weight - 3.0).abs() < 0.1 && (fit.bias - 2.0).abs() < 0.1,
             "{fit:?}"
@@ -281,7 +281,7 @@ mod tests {
 
     #[test]
     fn candle_cpu_training_matches_the_reference() {
-        let p = Problem::book(42, 200);
+        let p = TrainingProblem::book(42, 200);
         let device = train_on(Target::CPU, &p).unwrap();
         let reference = reference_fit(&p);
         let check = check_fit(&device, &reference);
@@ -292,9 +292,9 @@ mod tests {
 
     #[test]
     fn a_wrong_learning_rate_or_a_corrupted_reference_fails_the_check() {
-        let p = Problem::book(7, 200);
+        let p = TrainingProblem::book(7, 200);
         let device = train_on(Target::CPU, &p).unwrap();
-        let wrong_lr = reference_fit(&Problem {
+        let wrong_lr = reference_fit(&TrainingProblem {
             lr: 0.11,
             ..p.clone()
         });

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::probe::{Detected, Failure, Probe};
+use super::probe::{Detected, Probe, ProbeFailure};
 use super::{Gpu, Os};
 use crate::system::Cmd;
 
@@ -17,7 +17,7 @@ pub fn detect(probe: &Probe, os: Os) -> Detected<Vec<Gpu>> {
                     Err(msg) => Detected::failed(
                         "gpu",
                         "system_profiler",
-                        Failure::Failed(format!("system_profiler {msg}")),
+                        ProbeFailure::Failed(format!("system_profiler {msg}")),
                     ),
                 },
                 Err(f) => Detected::failed("gpu", "system_profiler", f),
@@ -32,10 +32,10 @@ pub fn detect(probe: &Probe, os: Os) -> Detected<Vec<Gpu>> {
                 Err(msg) => Detected::failed(
                     "gpu",
                     "nvidia-smi",
-                    Failure::Failed(format!("nvidia-smi {msg}")),
+                    ProbeFailure::Failed(format!("nvidia-smi {msg}")),
                 ),
             },
-            Err(Failure::NotFound) => Detected::found(Vec::new()),
+            Err(ProbeFailure::NotFound) => Detected::found(Vec::new()),
             Err(f) => Detected::failed("gpu", "nvidia-smi", f),
         },
         Os::Other => Detected::found(Vec::new()),

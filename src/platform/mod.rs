@@ -15,6 +15,7 @@ mod gpu;
 mod homebrew;
 mod os;
 mod probe;
+mod probe_cache;
 mod project_env;
 mod python;
 mod sysctl;
@@ -42,6 +43,12 @@ use crate::workspace::Workspace;
 /// Detect every fact, probes in parallel, each bounded in time.
 pub fn detect(sys: &System, ws: &Workspace) -> Facts {
     detect_with(sys, ws, &Probe::new(sys))
+}
+
+/// [`detect`] for a command that changes nothing (bench): PyTorch's answer
+/// may come from the probe cache.
+pub fn detect_keeping_answers(sys: &System, ws: &Workspace) -> Facts {
+    detect_with(sys, ws, &Probe::new(sys).keeping_answers())
 }
 
 /// [`detect`] with an explicit probe configuration (its timeout).
@@ -165,6 +172,7 @@ pub fn detect_with(sys: &System, ws: &Workspace, probe: &Probe) -> Facts {
         facts.conda = project.conda;
         facts.env = project.env;
         facts.torch = project.torch;
+        facts.torch_kept_since = project.torch_kept_since;
         facts.env_expected = project.expected;
     }
     if let Some(g) = gpus {
@@ -310,6 +318,10 @@ pub struct Facts {
     pub disk_free_bytes: Option<u64>,
     /// `PYTORCH_MPS_*` and `PYTORCH_ENABLE_MPS_FALLBACK` as set in our environment.
     pub torch_env_vars: Vec<(String, String)>,
+    /// When PyTorch's answer came from the probe cache: when it was asked
+    /// (seconds since the epoch). Shown by `doctor -v`; not in the JSON.
+    #[serde(skip)]
+    pub torch_kept_since: Option<u64>,
     /// Probes that timed out, failed or printed something unreadable
     /// (serialised as lines: "conda: timed out after 10s").
     pub problems: Vec<Problem>,

@@ -19,6 +19,10 @@ pub struct Probe<'a> {
     pub timeout: Duration,
     /// Whether this is a Mac without the command line tools (asked once, when needed).
     mac_without_clt: OnceLock<bool>,
+    /// Whether PyTorch's answer may come from the probe cache (and is kept
+    /// there): doctor and bench, which change nothing. Setup asks afresh,
+    /// since it is about to change the env, and leaves the cache alone.
+    pub kept_answers: bool,
 }
 
 /// Why a probe's program gave no answer.
@@ -45,7 +49,14 @@ impl<'a> Probe<'a> {
             sys,
             timeout,
             mac_without_clt: OnceLock::new(),
+            kept_answers: false,
         }
+    }
+
+    /// This probe, allowed to use and keep PyTorch's answer in the cache.
+    pub fn keeping_answers(mut self) -> Probe<'a> {
+        self.kept_answers = true;
+        self
     }
 
     /// On a Mac without the command line tools, `/usr/bin/git` and
@@ -150,10 +161,6 @@ fn shorten_to(s: &str, max: usize) -> String {
         s.to_owned()
     }
 }
-
-/// The old name, still used by `gpu.rs` and `sysctl.rs` (owned elsewhere);
-/// the merger can rename them and drop this line.
-pub(super) use self::ProbeFailure as Failure;
 
 /// What a probe met instead of an answer: which probe ("conda", "torch")
 /// and what happened ("`conda info --json` timed out after 10s and was stopped").

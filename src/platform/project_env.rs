@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::probe::{Detected, Probe, ProbeFailure, Problem};
+use super::probe_cache;
 use super::python::{query, run_script};
 use super::{Conda, EnvFlavor, ExpectedEnv, ProjectEnv, Torch};
 use crate::env_kind::EnvKind;
@@ -34,6 +35,8 @@ pub struct ProjectFacts {
     pub torch: Option<Torch>,
     pub expected: Option<ExpectedEnv>,
     pub problems: Vec<Problem>,
+    /// The torch answer was kept from a run at this time (the probe cache).
+    pub torch_kept_since: Option<u64>,
 }
 
 pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
@@ -47,10 +50,11 @@ pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
     };
     let mut env = env;
     let mut torch = None;
+    let mut torch_kept_since = None;
     if let Some(python) = python {
         let (info, probed) = std::thread::scope(|s| {
             let info = s.spawn(|| env.is_some().then(|| query(probe, &python)));
-            let torch = s.spawn(|| run_script(probe, &python, TORCH_PROBE_SCRIPT));
+            let torch = s.spawn(|| ask_torch(probe, &python));
             (info.join().ok().flatten(), torch.join().ok())
         });
         match (info, env.as_mut()) {
@@ -65,6 +69,10 @@ pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
             )),
             _ => {}
         }
+        let probed = probed.map(|(answer, kept_since)| {
+            torch_kept_since = kept_since;
+            answer
+        });
         match probed {
             Some(Ok(text)) => match parse_torch_probe(&text) {
                 Ok(t) => torch = Some(t),
@@ -93,7 +101,32 @@ pub fn detect(probe: &Probe, ws: &Workspace) -> ProjectFacts {
         torch,
         expected: Some(expected),
         problems,
+        torch_kept_since,
     }
+}
+
+/// The torch probe's answer: the kept one while nothing it depends on has
+/// changed (with when it was asked), else a fresh one, kept when it parses.
+fn ask_torch(probe: &Probe, python: &Path) -> (Result<String, ProbeFailure>, Option<u64>) {
+    if !probe.kept_answers {
+        return (run_script(probe, python, TORCH_PROBE_SCRIPT), None);
+    }
+    let slot = probe_cache::slot(probe.sys, python, TORCH_PROBE_SCRIPT);
+    if let Some(kept) = slot.as_ref().and_then(|s| probe_cache::load(probe.sys, s)) {
+        return (Ok(kept.answer), Some(kept.asked_at));
+    }
+    let answer = run_script(probe, python, TORCH_PROBE_SCRIPT);
+    if let (Some(slot), Ok(text)) = (&slot, &answer) {
+        if parse_torch_probe(text).is_ok() {
+            // Keyed after the probe ran: the first `import torch` writes
+            // Python's byte-code caches, which the key sees.
+            let slot =
+                probe_cache::slot(probe.sys, python, TORCH_PROBE_SCRIPT).unwrap_or(slot.clone());
+            // Not kept is only slower next time; the probe itself answered.
+            let _ = probe_cache::store(probe.sys, &slot, text);
+        }
+    }
+    (answer, None)
 }
 
 /// "`x` exited with status 1: ImportError: …" → "ImportError: …".

@@ -4,7 +4,7 @@
 //! memory and cores. An "unknown oid" (an Intel Mac has no
 //! `sysctl.proc_translated`) is an absent fact, not a problem.
 
-use super::probe::{Failure, Probe};
+use super::probe::{Probe, ProbeFailure};
 use crate::system::Cmd;
 
 #[derive(Debug, Default)]
@@ -25,8 +25,8 @@ pub fn detect(probe: &Probe) -> MacHardware {
         match probe.text_with_stderr(Cmd::new("sysctl").args(["-n", name])) {
             Ok((out, err)) if !err.contains("unknown oid") => Some(out),
             Ok(_) => None,
-            Err(Failure::Failed(msg)) if msg.contains("unknown oid") => None,
-            Err(Failure::Failed(msg)) => {
+            Err(ProbeFailure::Failed(msg)) if msg.contains("unknown oid") => None,
+            Err(ProbeFailure::Failed(msg)) => {
                 hw.problems.push(format!("sysctl: {msg}"));
                 None
             }

@@ -43,7 +43,7 @@ pub struct NewProject {
 
 /// Everything decided and rendered, nothing written yet.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub struct ChapterPlan {
     pub name: String,
     pub template: Template,
     pub variables: BTreeMap<String, String>,
@@ -56,7 +56,7 @@ pub struct Plan {
     pub manifest_exists: bool,
 }
 
-impl Plan {
+impl ChapterPlan {
     /// The three project folders, relative to the workspace.
     pub fn project_folders(&self) -> Vec<PathBuf> {
         render::PROJECT_FOLDERS
@@ -72,22 +72,22 @@ pub fn plan_project(
     prompter: &Prompter,
     ws: &Workspace,
     request: &NewProject,
-) -> Result<Plan> {
+) -> Result<ChapterPlan> {
     name::validate_name(&request.name).map_err(Error::bad_input)?;
     let defines = vars::parse_defines(&request.defines)?;
     ws.check_usable()?;
 
     let existing = Manifest::load(sys, &ws.manifest())?;
     let manifest_exists = existing.is_some();
-    if let Some(taken) = find_taken(ws, &request.name)? {
+    if let Some(taken) = find_taken(sys, ws, &request.name)? {
         return Err(Error::bad_input(format!(
             "the name {} is taken: {taken} exists (names are compared ignoring case); choose another name",
             request.name
         )));
     }
-    write::check_destinations(ws.root(), &request.name)?;
+    write::check_destinations(sys, ws.root(), &request.name)?;
 
-    let template = template::load(ws, &request.template)?;
+    let template = template::load(sys, ws, &request.template)?;
     let today = vars::today(sys);
     let mut manifest = existing.unwrap_or_else(|| {
         Manifest::new(Environment {
@@ -111,22 +111,22 @@ pub fn plan_project(
             created: today,
         },
     );
-    Ok(Plan {
+    Ok(ChapterPlan {
         name: request.name.clone(),
         template,
         variables,
         files,
-        new_folders: write::folders_to_create(ws.root()),
+        new_folders: write::folders_to_create(sys, ws.root()),
         manifest,
         manifest_exists,
     })
 }
 
 /// An entry of `notebooks`, `data` or `models` that is `name` ignoring case.
-fn find_taken(ws: &Workspace, name: &str) -> Result<Option<String>> {
+fn find_taken(sys: &System, ws: &Workspace, name: &str) -> Result<Option<String>> {
     for folder in render::PROJECT_FOLDERS {
         let dir = ws.root().join(folder);
-        let entries = match std::fs::read_dir(&dir) {
+        let entries = match sys.read_dir(&dir) {
             Ok(e) => e,
             Err(_) => continue,
         };
@@ -142,14 +142,14 @@ fn find_taken(ws: &Workspace, name: &str) -> Result<Option<String>> {
 
 /// Step 6: write the plan, then record the chapter in `ttm.toml`; on any
 /// failure, the workspace is left as it was.
-pub fn write_plan(sys: &System, ws: &Workspace, plan: &Plan) -> Result<()> {
+pub fn write_plan(sys: &System, ws: &Workspace, plan: &ChapterPlan) -> Result<()> {
     let save_manifest = || {
         let before = ManifestFiles::read(sys, ws);
         plan.manifest
             .save(sys, ws)
             .inspect_err(|_| before.restore(sys, ws))
     };
-    write::write_project(ws.root(), &plan.name, &plan.files, save_manifest)
+    write::write_project(sys, ws.root(), &plan.name, &plan.files, save_manifest)
 }
 
 /// `ttm.toml` and ttm's record of it as they were, to put back on failure.
@@ -179,9 +179,7 @@ impl Before {
     fn restore(&self, sys: &System, path: &Path) {
         let _ = match self {
             Before::Bytes(bytes) => sys.write_atomic(path, bytes),
-            Before::Absent => {
-                std::fs::remove_file(path).map_err(|e| Error::io("cannot remove", path, e))
-            }
+            Before::Absent => sys.remove_file(path),
             Before::Unreadable => Ok(()),
         };
     }
@@ -193,7 +191,7 @@ impl ManifestFiles {
         let mut missing_dirs = Vec::new();
         let mut dir = record.parent();
         while let Some(d) = dir {
-            if d == ws.root() || std::fs::symlink_metadata(d).is_ok() {
+            if d == ws.root() || sys.symlink_metadata(d).is_ok() {
                 break;
             }
             missing_dirs.push(d.to_path_buf());
@@ -210,7 +208,7 @@ impl ManifestFiles {
         self.manifest.restore(sys, &ws.manifest());
         self.record.restore(sys, &manifest::written_record(ws));
         for dir in &self.missing_dirs {
-            let _ = std::fs::remove_dir(dir);
+            let _ = sys.remove_dir(dir);
         }
     }
 }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::scaffold::name::validate_name;
+use crate::system::System;
 use crate::workspace::Workspace;
 
 /// The metadata file of every template.
@@ -174,21 +175,24 @@ pub fn built_in_names() -> Vec<&'static str> {
 }
 
 /// The names of the user's template folders (valid names only), sorted.
-fn user_names(ws: &Workspace) -> Result<Vec<String>> {
-    Ok(user_folders(ws)?.0)
+fn user_names(sys: &System, ws: &Workspace) -> Result<Vec<String>> {
+    Ok(user_folders(sys, ws)?.0)
 }
 
 /// Entries of the user's templates folder that are not templates, each
 /// with the reason (for a warning from `ttm scaffold list`).
-pub fn ignored_user_folders(ws: &Workspace) -> Result<Vec<(String, &'static str)>> {
-    Ok(user_folders(ws)?.1)
+pub fn ignored_user_folders(sys: &System, ws: &Workspace) -> Result<Vec<(String, &'static str)>> {
+    Ok(user_folders(sys, ws)?.1)
 }
 
 /// (valid template folder names, other entries with why), each sorted.
 #[allow(clippy::type_complexity)]
-fn user_folders(ws: &Workspace) -> Result<(Vec<String>, Vec<(String, &'static str)>)> {
+fn user_folders(
+    sys: &System,
+    ws: &Workspace,
+) -> Result<(Vec<String>, Vec<(String, &'static str)>)> {
     let dir = ws.templates();
-    let entries = match std::fs::read_dir(&dir) {
+    let entries = match sys.read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
         Err(e) => return Err(Error::io("cannot read", dir, e)),
@@ -197,7 +201,7 @@ fn user_folders(ws: &Workspace) -> Result<(Vec<String>, Vec<(String, &'static st
     for entry in entries {
         let entry = entry.map_err(|e| Error::io("cannot read", &dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+        let Ok(meta) = sys.symlink_metadata(&entry.path()) else {
             continue;
         };
         if name.starts_with('.') || meta.is_file() {
@@ -217,19 +221,19 @@ fn user_folders(ws: &Workspace) -> Result<(Vec<String>, Vec<(String, &'static st
 }
 
 /// Every template, built-in and the user's, sorted by name.
-pub fn load_all(ws: &Workspace) -> Result<Vec<Template>> {
+pub fn load_all(sys: &System, ws: &Workspace) -> Result<Vec<Template>> {
     let mut names: Vec<String> = built_in_names().into_iter().map(String::from).collect();
-    names.extend(user_names(ws)?);
+    names.extend(user_names(sys, ws)?);
     names.sort();
     names.dedup();
-    names.iter().map(|n| load(ws, n)).collect()
+    names.iter().map(|n| load(sys, ws, n)).collect()
 }
 
 /// The template `name`, with the user's files over the built-in ones.
 /// An unknown name is bad input that lists the known ones.
-pub fn load(ws: &Workspace, name: &str) -> Result<Template> {
+pub fn load(sys: &System, ws: &Workspace, name: &str) -> Result<Template> {
     let user_dir = ws.templates().join(name);
-    let user_meta = std::fs::symlink_metadata(&user_dir).ok();
+    let user_meta = sys.symlink_metadata(&user_dir).ok();
     if validate_name(name).is_ok()
         && user_meta
             .as_ref()
@@ -244,7 +248,7 @@ pub fn load(ws: &Workspace, name: &str) -> Result<Template> {
     let built_in: Vec<&BuiltInFile> = BUILT_IN.iter().filter(|f| f.0 == name).collect();
     if built_in.is_empty() && !has_user {
         let mut known: Vec<String> = built_in_names().into_iter().map(String::from).collect();
-        known.extend(user_names(ws)?);
+        known.extend(user_names(sys, ws)?);
         known.sort();
         known.dedup();
         return Err(Error::bad_input(format!(
@@ -273,9 +277,8 @@ pub fn load(ws: &Workspace, name: &str) -> Result<Template> {
     }
     let mut metadata_from_user = false;
     if has_user {
-        for (path, origin) in walk_user_template(&user_dir)? {
-            let contents =
-                std::fs::read(&origin).map_err(|e| Error::io("cannot read", &origin, e))?;
+        for (path, origin) in walk_user_template(sys, &user_dir)? {
+            let contents = sys.read(&origin)?;
             if path == METADATA_FILE {
                 let text = String::from_utf8(contents).map_err(|_| Error::BadFile {
                     path: origin.clone(),
@@ -326,16 +329,19 @@ pub fn parse_metadata(text: &str, origin: &Path) -> Result<Metadata> {
 
 /// Every file under a user's template folder: (path with `/`, real path).
 /// Symbolic links are refused, not followed; `.DS_Store` is skipped.
-fn walk_user_template(root: &Path) -> Result<Vec<(String, PathBuf)>> {
+fn walk_user_template(sys: &System, root: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut found = Vec::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| Error::io("cannot read", &dir, e))?;
+        let entries = sys
+            .read_dir(&dir)
+            .map_err(|e| Error::io("cannot read", &dir, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| Error::io("cannot read", &dir, e))?;
             let path = entry.path();
-            let meta =
-                std::fs::symlink_metadata(&path).map_err(|e| Error::io("cannot read", &path, e))?;
+            let meta = sys
+                .symlink_metadata(&path)
+                .map_err(|e| Error::io("cannot read", &path, e))?;
             if entry.file_name() == ".DS_Store" || (entry.file_name() == ".git" && meta.is_dir()) {
                 continue;
             }
@@ -371,6 +377,13 @@ fn walk_user_template(root: &Path) -> Result<Vec<(String, PathBuf)>> {
 mod tests {
     use super::*;
 
+    fn sys() -> System {
+        System::from_parts(
+            [("PATH", "/usr/bin:/bin"), ("HOME", "/nonexistent-home")],
+            std::env::temp_dir(),
+        )
+    }
+
     #[test]
     fn the_built_in_table_lists_every_file_under_templates() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
@@ -382,7 +395,7 @@ mod tests {
             if !root.join(&name).is_dir() {
                 continue;
             }
-            for (path, _) in walk_user_template(&root.join(&name)).unwrap() {
+            for (path, _) in walk_user_template(&sys(), &root.join(&name)).unwrap() {
                 on_disk.push(format!("{name}/{path}"));
             }
         }
@@ -399,7 +412,7 @@ mod tests {
     fn every_built_in_template_has_metadata_with_a_description() {
         let ws = Workspace::at("/nonexistent-ttm-workspace");
         for name in built_in_names() {
-            let t = load(&ws, name).unwrap();
+            let t = load(&sys(), &ws, name).unwrap();
             assert!(!t.metadata.description.is_empty(), "{name}");
             assert!(!t.metadata.description.contains('\n'), "{name}");
             assert_eq!(t.source, Source::BuiltIn);

@@ -6,5 +6,5 @@ mod prompt;
 pub mod tilde;
 pub mod wrap;
 
-pub use printer::{Printer, Verbosity};
+pub use printer::{ColorMode, OutputOptions, Printer, Verbosity};
 pub use prompt::Prompter;

@@ -13,7 +13,6 @@ use console::Style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
-use crate::cli::{ColorChoice, GlobalArgs};
 use crate::env_vars;
 use crate::error::Error;
 use crate::system::System;
@@ -23,6 +22,23 @@ pub enum Verbosity {
     Quiet,
     Normal,
     Verbose,
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorMode {
+    /// Only on a terminal, with `NO_COLOR` unset and `TERM` not `dumb`.
+    Auto,
+    Always,
+    Never,
+}
+
+/// What the printer is told by the command line (built in `crate::args`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputOptions {
+    pub json: bool,
+    pub verbosity: Verbosity,
+    pub color: ColorMode,
 }
 
 #[derive(Debug, Clone)]
@@ -35,32 +51,27 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(sys: &System, global: &GlobalArgs) -> Printer {
+    pub fn new(sys: &System, options: &OutputOptions) -> Printer {
         let env_allows = sys.var_non_empty(env_vars::NO_COLOR).is_none()
             && sys.var(env_vars::TERM).as_deref() != Some("dumb");
-        let (color_out, color_err) = match global.color {
-            ColorChoice::Always => (true, true),
-            ColorChoice::Never => (false, false),
-            ColorChoice::Auto => (
+        let (color_out, color_err) = match options.color {
+            ColorMode::Always => (true, true),
+            ColorMode::Never => (false, false),
+            ColorMode::Auto => (
                 env_allows && sys.stdout_is_terminal(),
                 env_allows && sys.stderr_is_terminal(),
             ),
         };
         console::set_colors_enabled(color_out);
         console::set_colors_enabled_stderr(color_err);
-        let verbosity = if global.quiet {
-            Verbosity::Quiet
-        } else if global.verbose {
-            Verbosity::Verbose
-        } else {
-            Verbosity::Normal
-        };
         Printer {
-            json: global.json,
-            verbosity,
+            json: options.json,
+            verbosity: options.verbosity,
             color_out,
             color_err,
-            progress: sys.stderr_is_terminal() && !global.json && !global.quiet,
+            progress: sys.stderr_is_terminal()
+                && !options.json
+                && options.verbosity != Verbosity::Quiet,
         }
     }
 

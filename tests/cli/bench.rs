@@ -356,15 +356,9 @@ fn compare_prints_the_books_layout_across_machines() {
         plot.to_str().unwrap(),
     ]));
     assert_eq!(code, 0, "{err}");
-    let mut filters = ctx.filters();
-    filters.retain(|(_, to)| to != "[TIME]");
-    let filters: Vec<(&str, &str)> = filters
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    insta::with_settings!({ filters => filters, prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!("bench_compare_two_machines", out);
-    });
+    let mut settings = snapshot_settings(&ctx, &["[TIME]"]);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("bench_compare_two_machines", out));
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert_well_formed_svg(&svg);
     assert!(

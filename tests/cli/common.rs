@@ -130,6 +130,10 @@ impl TestContext {
                 "[FIXTURES]".to_owned(),
             ),
             (
+                r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z".to_owned(),
+                "[TIMESTAMP]".to_owned(),
+            ),
+            (
                 r"\b\d+(\.\d+)?\s?(ms|s|µs)\b".to_owned(),
                 "[TIME]".to_owned(),
             ),
@@ -139,6 +143,25 @@ impl TestContext {
             ),
         ]
     }
+}
+
+/// The one set of insta settings for a snapshot of ttm's output: the
+/// context's [`TestContext::filters`], less those whose replacement is named
+/// in `without` (e.g. `"[TIME]"` where the times are what is shown). Bind
+/// them around `insta::assert_snapshot!` at the test, so the snapshot keeps
+/// its test's name and source:
+///
+/// ```ignore
+/// snapshot_settings(&ctx, &[]).bind(|| insta::assert_snapshot!("name", text));
+/// ```
+pub fn snapshot_settings(ctx: &TestContext, without: &[&str]) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    for (from, to) in ctx.filters() {
+        if !without.contains(&to.as_str()) {
+            settings.add_filter(&from, to);
+        }
+    }
+    settings
 }
 
 pub fn write_executable(path: &Path, contents: &str) {

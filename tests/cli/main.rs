@@ -10,6 +10,7 @@ mod fleet;
 mod general;
 mod install;
 mod packaging;
+mod probe_cache;
 mod scaffold;
 mod selftest;
 mod setup;
