@@ -124,7 +124,9 @@ pub fn check_python(f: &Facts) -> CheckResult {
                 ID,
                 "python3 is Apple's stub: it works only once the command line tools are installed",
             )
-            .detail("Install the command line tools (see Command Line Tools), then your own Python.")
+            .detail(
+                "Install the command line tools (see Command Line Tools), then your own Python.",
+            )
             .fix(fix);
         }
         if let Some(t) = probe_trouble(f, ID, "python", "python3") {
