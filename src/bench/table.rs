@@ -79,6 +79,15 @@ pub fn seconds(s: f64) -> String {
     }
 }
 
+/// "175.069 … 190.751 ms": one unit when both share it, "0.9 ms … 1.2 s" else.
+pub fn range(min: f64, max: f64) -> String {
+    let (lo, hi) = (seconds(min), seconds(max));
+    match (lo.rsplit_once(' '), hi.rsplit_once(' ')) {
+        (Some((a, u)), Some((b, v))) if u == v => format!("{a} … {b} {u}"),
+        _ => format!("{lo} … {hi}"),
+    }
+}
+
 /// "11×", "2.3×", "0.82×"
 pub fn times(x: f64) -> String {
     if x >= 10.0 {
@@ -142,7 +151,7 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
             row.engine(),
             workload,
             seconds(row.median_s),
-            format!("{} … {}", seconds(row.min_s), seconds(row.max_s)),
+            range(row.min_s, row.max_s),
             seconds(row.first_s),
             rate(row.gflops),
             row.precision.clone(),
