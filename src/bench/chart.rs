@@ -53,7 +53,7 @@ impl ChartRow {
             .map(|n| format!(" · {n}²"))
             .unwrap_or_default();
         let tail = format!(" · {device} · {}{size}", r.engine);
-        let room = 64usize.saturating_sub(tail.chars().count()).max(8);
+        let room = 72usize.saturating_sub(tail.chars().count()).max(8);
         let platform = if r.platform.chars().count() > room {
             r.platform.chars().take(room - 1).collect::<String>() + "…"
         } else {
@@ -345,7 +345,7 @@ mod tests {
         assert!(label.ends_with(" · CPU · Burn candle · 96²"), "{label}");
         assert!(label.starts_with("Debian GNU/Linux 12"), "{label}");
         assert!(
-            label.contains('…') && label.chars().count() <= 64,
+            label.contains('…') && label.chars().count() <= 72,
             "{label}"
         );
 
