@@ -19,17 +19,89 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = EXAMPLES
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// None: bare `ttm`, which prints [`START_HERE`].
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
+
+/// What bare `ttm` prints: the three commands a newcomer runs, in order.
+pub const START_HERE: &str = "\
+ttm sets up this machine for PyTorch, the way the book's chapter 3 does by hand.
+
+Start here:
+  ttm doctor     what this machine has, what it lacks, and the fix for each
+  ttm setup      installs what is missing (it shows its plan and asks first)
+  ttm selftest   proves the GPU computes
+
+Then: ttm scaffold new chapter-4 (a chapter's project), ttm bench (the book's benchmark).
+Every command and flag: ttm --help";
+
+const EXAMPLES: &str = "\
+Examples:
+  ttm doctor                      is this machine ready? (ttm doctor -v: the details)
+  ttm setup                       install what is missing, after showing the plan
+  ttm setup --dry-run             only show the plan
+  ttm selftest                    prove the GPU computes (no Python needed)
+  ttm scaffold new chapter-4      a chapter's notebook, main.py, data/ and models/
+  ttm bench --save mac.json       the book's benchmark, saved to compare machines";
+
+const SETUP_EXAMPLES: &str = "\
+Examples:
+  ttm setup                                  show the plan, ask, then install
+  ttm setup --dry-run                        only show the plan (ttm setup --dry-run -v: every command)
+  ttm setup --env venv --python 3.12         a venv with Python 3.12 instead of conda
+  ttm setup --packages \"pandas matplotlib\"   extra packages beside PyTorch
+  ttm setup --yes                            no questions (scripts, CI)
+  ttm setup --from ttm.toml                  the environment another machine recorded";
+
+const BENCH_EXAMPLES: &str = "\
+Examples:
+  ttm bench                                  every device, the book's 5000×5000 matmul
+  ttm bench --size 1024 --runs 3             a quicker run
+  ttm bench --torch                          PyTorch side by side (after ttm setup)
+  ttm bench --save m1.json --plot m1.svg     keep the results and draw them
+  ttm bench compare m1.json h100.json        machines side by side, in the book's table";
+
+const SCAFFOLD_EXAMPLES: &str = "\
+Examples:
+  ttm scaffold new chapter-4                 notebooks/chapter-4, data/chapter-4, models/chapter-4
+  ttm scaffold new mnist -t training -d epochs=5
+  ttm scaffold list                          the templates and their -d variables";
+
+const COMPLETIONS_HELP: &str = "\
+Install them for your shell, then open a new terminal:
+
+  zsh (the macOS default):
+    mkdir -p ~/.zfunc && ttm completions zsh > ~/.zfunc/_ttm
+    then in ~/.zshrc, before `compinit` (or at the end, with it):
+      fpath+=~/.zfunc
+      autoload -Uz compinit && compinit
+
+  bash:
+    mkdir -p ~/.local/share/bash-completion/completions
+    ttm completions bash > ~/.local/share/bash-completion/completions/ttm
+    (needs the bash-completion package: brew install bash-completion@2, or
+    sudo apt-get install bash-completion)
+
+  fish:
+    mkdir -p ~/.config/fish/completions
+    ttm completions fish > ~/.config/fish/completions/ttm.fish
+
+  elvish:
+    ttm completions elvish >> ~/.config/elvish/rc.elv
+
+  PowerShell:
+    ttm completions powershell >> $PROFILE";
 
 /// Flags every command takes.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The workspace [default: ~/torch_to_the_metal, or $TTM_WORKSPACE]
     #[arg(long, global = true, value_name = "PATH")]
@@ -66,15 +138,18 @@ pub enum Command {
     /// Check whether this machine is ready for the book, and say how to fix what is not
     Doctor(DoctorArgs),
     /// Install what is missing: Homebrew, Python, git, the workspace, the environment, PyTorch
+    #[command(after_help = SETUP_EXAMPLES)]
     Setup(SetupArgs),
     /// Prove the GPU computes: a Burn training run and a matmul check, no Python needed
     Selftest(SelftestArgs),
     /// The book's benchmark done right: warm-up, synchronisation, medians, Burn and PyTorch
+    #[command(after_help = BENCH_EXAMPLES)]
     Bench(BenchArgs),
     /// Create a chapter project from a template
-    #[command(subcommand)]
+    #[command(subcommand, after_help = SCAFFOLD_EXAMPLES)]
     Scaffold(ScaffoldCommand),
-    /// Print shell completions
+    /// Print shell completions (--help: how to install them)
+    #[command(after_long_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
 }
 
@@ -83,11 +158,14 @@ pub struct DoctorArgs {
     /// Print a Markdown report to paste into a bug report
     #[arg(long, conflicts_with = "json")]
     pub report: bool,
+    /// With --report: keep HOME's path and the user name (redacted by default)
+    #[arg(long, requires = "report")]
+    pub no_redact: bool,
 }
 
 pub use crate::env_kind::EnvKind;
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct SetupArgs {
     /// Print the plan and change nothing
     #[arg(long)]

@@ -84,6 +84,14 @@ pub const TABLE: [TorchSet; 4] = [
     },
 ];
 
+/// The Python minors (3.x) some set in [`TABLE`] has wheels for: (8, 14)
+/// is 3.8 to 3.14. A Python outside them gets no PyTorch from pip.
+pub fn python_minors() -> (u32, u32) {
+    let lo = TABLE.iter().map(|t| t.python.0).min().unwrap_or(8);
+    let hi = TABLE.iter().map(|t| t.python.1).max().unwrap_or(14);
+    (lo, hi)
+}
+
 /// The last set for Intel Macs.
 pub const INTEL_MAC: TorchSet = TABLE[3];
 

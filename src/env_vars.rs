@@ -13,6 +13,8 @@ pub const HOME: &str = "HOME";
 pub const PATH: &str = "PATH";
 /// Any non-empty value turns colour off (https://no-color.org).
 pub const NO_COLOR: &str = "NO_COLOR";
+/// The terminal's width for wrapped output (else the terminal's own size).
+pub const COLUMNS: &str = "COLUMNS";
 /// `dumb` turns colour off.
 pub const TERM: &str = "TERM";
 /// The login shell; `--user` sets the account's.

@@ -16,9 +16,14 @@ pub enum Error {
     #[error("`ttm {command}` needs answers and there is no terminal to ask on: pass --yes to accept the defaults, or the flags")]
     NoTerminal { command: String },
 
-    /// The user chose Cancel. Exit 2.
-    #[error("cancelled; nothing was changed")]
+    /// The user chose Cancel: their answer, not a failure (no `error:`). Exit 2.
+    #[error("Cancelled. Nothing was changed.")]
     Cancelled,
+
+    /// Ctrl-C at a prompt: said plainly, like Cancel. Exit 130, as a shell
+    /// reports a command ended by Ctrl-C.
+    #[error("Cancelled.")]
+    Interrupted,
 
     /// HOME is not set, so there is no default workspace. Exit 2.
     #[error("HOME is not set: set it, or pass --workspace PATH")]
@@ -90,7 +95,14 @@ impl Error {
             | Error::BadFile { .. }
             | Error::Unavailable { .. } => 2,
             Error::Io { .. } | Error::Program { .. } | Error::Failed { .. } => 1,
+            Error::Interrupted => 130,
         }
+    }
+
+    /// The user's own choice (Cancel, Ctrl-C at a prompt): printed as it
+    /// is, without `error:`.
+    pub fn is_users_choice(&self) -> bool {
+        matches!(self, Error::Cancelled | Error::Interrupted)
     }
 
     /// The command that fixes it, when there is one.

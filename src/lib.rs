@@ -78,7 +78,13 @@ pub fn main_entry() -> ExitCode {
         }
     };
     let ctx = commands::Context::new(sys, &cli.global);
-    match commands::run(&ctx, cli.command) {
+    let Some(command) = cli.command else {
+        // Bare `ttm`: where to start, not a page of flags. Still exit 2
+        // (DESIGN.md: bad input), as no command was given.
+        eprintln!("{}", cli::START_HERE);
+        return ExitCode::from(2);
+    };
+    match commands::run(&ctx, command) {
         Ok(status) => status.into(),
         Err(err) => {
             ctx.out.error(&err);

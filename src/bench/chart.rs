@@ -47,8 +47,13 @@ impl ChartRow {
         };
         // The platform is shortened, never the device or engine: a long CPU
         // name must not hide which bar is Burn's.
-        let tail = format!(" · {device} · {}", r.engine);
-        let room = 64usize.saturating_sub(tail.chars().count()).max(8);
+        // The matmul's size too: a 1024² bar is not comparable to the book's 5000².
+        let size = r
+            .matmul_size
+            .map(|n| format!(" · {n}²"))
+            .unwrap_or_default();
+        let tail = format!(" · {device} · {}{size}", r.engine);
+        let room = 72usize.saturating_sub(tail.chars().count()).max(8);
         let platform = if r.platform.chars().count() > room {
             r.platform.chars().take(room - 1).collect::<String>() + "…"
         } else {
@@ -92,7 +97,7 @@ pub fn render_svg(title: &str, rows: &[ChartRow]) -> std::result::Result<String,
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let (head, body) = root.split_vertically(64);
-        draw_head(&head, title)?;
+        draw_head(&head, title, &rows)?;
         let (left, right) = body.split_horizontally(LABEL_WIDTH + (WIDTH - LABEL_WIDTH) / 2);
         draw_panel(
             &left,
@@ -123,6 +128,7 @@ pub fn write_svg(sys: &System, path: &Path, title: &str, rows: &[ChartRow]) -> R
 fn draw_head<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
+    rows: &[&ChartRow],
 ) -> std::result::Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     area.draw(&Text::new(
@@ -132,11 +138,25 @@ fn draw_head<DB: DrawingBackend>(
     ))
     .map_err(err)?;
     let mut x = 16;
-    for (name, color) in [
-        ("Burn", BURN),
-        ("PyTorch", TORCH),
-        ("the book (PyTorch, as printed)", BOOK),
-    ] {
+    // What the bars are, and only the kinds that have bars.
+    let has = |book: bool, f: Option<Framework>| {
+        rows.iter()
+            .any(|r| r.book == book && f.is_none_or(|f| r.framework == f))
+    };
+    let legend = [
+        ("Burn (medians)", BURN, has(false, Some(Framework::Burn))),
+        (
+            "PyTorch (medians)",
+            TORCH,
+            has(false, Some(Framework::Torch)),
+        ),
+        (
+            "the book's PyTorch times, converted to GFLOP/s and steps/s",
+            BOOK,
+            has(true, None),
+        ),
+    ];
+    for (name, color, _) in legend.into_iter().filter(|(_, _, shown)| *shown) {
         area.draw(&Rectangle::new([(x, 42), (x + 14, 56)], color.filled()))
             .map_err(err)?;
         area.draw(&Text::new(
@@ -346,11 +366,30 @@ mod tests {
             book: false,
         };
         let label = ChartRow::from_compare(&row).label;
-        assert!(label.ends_with(" · CPU · Burn candle"), "{label}");
+        assert!(label.ends_with(" · CPU · Burn candle · 96²"), "{label}");
         assert!(label.starts_with("Debian GNU/Linux 12"), "{label}");
         assert!(
-            label.contains('…') && label.chars().count() <= 64,
+            label.contains('…') && label.chars().count() <= 72,
             "{label}"
+        );
+
+        // The legend names only what has bars, and says the book's are converted.
+        let mut rows = vec![ChartRow::from_compare(&row)];
+        rows.extend(
+            crate::bench::table::book_rows()
+                .iter()
+                .map(ChartRow::from_compare),
+        );
+        let svg = render_svg("t", &rows).unwrap();
+        assert!(svg.contains("Burn (medians)"), "{svg}");
+        assert!(
+            !svg.contains("PyTorch (medians)"),
+            "no PyTorch bars, no PyTorch legend"
+        );
+        assert!(svg.contains("converted to GFLOP/s and steps/s"));
+        assert!(
+            svg.contains("5000²"),
+            "the book's matmul size on its labels"
         );
     }
 

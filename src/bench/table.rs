@@ -83,6 +83,15 @@ pub fn seconds(s: f64) -> String {
     }
 }
 
+/// "175.069 … 190.751 ms": one unit when both share it, "0.9 ms … 1.2 s" else.
+pub fn range(min: f64, max: f64) -> String {
+    let (lo, hi) = (seconds(min), seconds(max));
+    match (lo.rsplit_once(' '), hi.rsplit_once(' ')) {
+        (Some((a, u)), Some((b, v))) if u == v => format!("{a} … {b} {u}"),
+        _ => format!("{lo} … {hi}"),
+    }
+}
+
 /// "11×", "2.3×", "0.82×"
 pub fn times(x: f64) -> String {
     if !x.is_finite() {
@@ -137,10 +146,16 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
         ("vs CPU", true),
         ("Burn vs PyTorch", true),
     ]);
+    // Without PyTorch rows (no --torch) that last column would stay empty.
+    let with_torch = !doc.comparisons.is_empty();
+    if !with_torch {
+        t.headers.pop();
+        t.right_aligned.pop();
+    }
     for row in ordered(doc) {
         let workload = match row.workload {
             Workload::Matmul => format!("MatMul {0}×{0}", row.size),
-            Workload::TrainStep => format!("Train step ×{}", row.size),
+            Workload::TrainStep => format!("Train step (batch {})", row.size),
         };
         let vs_torch = match row.framework {
             Framework::Burn => doc
@@ -161,7 +176,7 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
             row.engine(),
             workload,
             seconds(row.median_s),
-            format!("{} … {}", seconds(row.min_s), seconds(row.max_s)),
+            range(row.min_s, row.max_s),
             seconds(row.first_s),
             rate(row.gflops),
             row.precision.clone(),
@@ -175,6 +190,29 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
             },
             vs_torch,
         ]);
+        if !with_torch {
+            if let Some(r) = t.rows.last_mut() {
+                r.pop();
+            }
+        }
+    }
+    // A column that says the same on every row goes: every row on the CPU
+    // ("vs CPU" all "—"), one precision for all (the header line says f32).
+    let all_cpu = doc.results.iter().all(|r| r.on_cpu());
+    let one_precision = doc
+        .results
+        .windows(2)
+        .all(|w| w[0].precision == w[1].precision);
+    for (name, drop) in [("vs CPU", all_cpu), ("Precision", one_precision)] {
+        if let Some(i) = t.headers.iter().position(|h| h == name).filter(|_| drop) {
+            t.headers.remove(i);
+            t.right_aligned.remove(i);
+            for r in &mut t.rows {
+                if i < r.len() {
+                    r.remove(i);
+                }
+            }
+        }
     }
     t
 }
@@ -383,6 +421,8 @@ pub fn compare_table(rows: &[CompareRow]) -> TextTable {
         let relative = match r.relative_speed {
             None => "—".to_owned(),
             Some(x) if !x.is_finite() => "—".to_owned(),
+            // The book's own rows as the book printed them: "≈6×", not "≈6.3×".
+            Some(x) if r.book => format!("≈{x:.0}× faster"),
             Some(x) if x >= 1.0 => format!("≈{} faster", times(x)),
             Some(x) => format!("≈{} (slower)", times(x)),
         };
@@ -485,7 +525,11 @@ mod tests {
         assert!(text.starts_with("Platform"), "{text}");
         assert!(text.contains("the book: Ubuntu (CUDA GPU)"), "{text}");
         assert!(text.contains("≈11× faster"), "{text}");
-        assert!(text.contains("≈6.3× faster"), "{text}");
+        assert!(
+            text.contains("≈6× faster"),
+            "as the book printed it: {text}"
+        );
+        assert!(!text.contains("≈6.3×"), "{text}");
         assert!(text.contains("1.3780"), "{text}");
     }
 

@@ -70,7 +70,8 @@ pub fn check_conda(f: &Facts) -> CheckResult {
         )
         .detail(detail)
         .detail("Every package it installs runs under Rosetta, and PyTorch gets no MPS.")
-        .fix(format!("{INSTALL_MINIFORGE_ARM64}   (or make envs with CONDA_SUBDIR=osx-arm64: ttm setup does)"));
+        .detail("Or make each env with CONDA_SUBDIR=osx-arm64 (ttm setup does).")
+        .fix(INSTALL_MINIFORGE_ARM64);
     }
     CheckResult::ok(ID, format!("{version} ({platform})")).detail(detail)
 }
@@ -124,20 +125,23 @@ pub fn check_env(f: &Facts) -> CheckResult {
         "conda"
     };
     let mut r = match (&e.python_version, &e.python_machine) {
-        (Some(v), Some(m)) if f.apple_silicon && m == "x86_64" => {
-            CheckResult::fail(ID, format!("{label} is x86_64 (Python {v}): it runs under Rosetta"))
-                .detail("Made by an Intel conda or Python; PyTorch in it cannot use MPS.")
-                .fix(match e.flavor {
-                    EnvFlavor::Conda => format!(
-                        "conda env remove -n {} && CONDA_SUBDIR=osx-arm64 conda create -n {} python={} (ttm setup does this)",
-                        e.name, e.name, crate::manifest::DEFAULT_PYTHON
-                    ),
-                    EnvFlavor::Venv => format!(
-                        "with arm64 Python installed (see python): rm -rf {} && ttm setup --env venv",
-                        crate::system::shell_quote(&e.prefix.display().to_string())
-                    ),
-                })
-        }
+        (Some(v), Some(m)) if f.apple_silicon && m == "x86_64" => CheckResult::fail(
+            ID,
+            format!("{label} is x86_64 (Python {v}): it runs under Rosetta"),
+        )
+        .detail("Made by an Intel conda or Python; PyTorch in it cannot use MPS.")
+        .fix(match e.flavor {
+            EnvFlavor::Conda => format!(
+                "conda env remove -n {} && CONDA_SUBDIR=osx-arm64 conda create -n {} python={}",
+                e.name,
+                e.name,
+                crate::manifest::DEFAULT_PYTHON
+            ),
+            EnvFlavor::Venv => format!(
+                "rm -rf {} && ttm setup --env venv",
+                crate::system::shell_quote(&e.prefix.display().to_string())
+            ),
+        }),
         (Some(v), Some(m)) => CheckResult::ok(ID, format!("{label} (Python {v}, {m})")),
         _ => {
             let why_not = f
@@ -145,9 +149,13 @@ pub fn check_env(f: &Facts) -> CheckResult {
                 .first()
                 .map(|p| p.message.clone())
                 .unwrap_or_else(|| format!("{} does not run", e.python.display()));
-            CheckResult::fail(ID, format!("{label}: its python could not be asked about itself"))
-                .detail(why_not)
-                .fix(format!("ttm setup --env {flavor}   (it makes the environment again)"))
+            CheckResult::fail(
+                ID,
+                format!("{label}: its python could not be asked about itself"),
+            )
+            .detail(why_not)
+            .detail("ttm setup makes the environment again.")
+            .fix(format!("ttm setup --env {flavor}"))
         }
     };
     r = r.detail(why).detail(e.python.display().to_string());
@@ -160,7 +168,7 @@ pub fn check_workspace(f: &Facts) -> CheckResult {
     let root = w.root.display().to_string();
     if let Some(b) = &w.blocked {
         return CheckResult::fail(ID, format!("cannot be used: {b}"))
-            .fix("ttm doctor --workspace PATH (a folder), or move the file away");
+            .detail("Move the file away, or give a folder: --workspace PATH.");
     }
     if !w.exists {
         return CheckResult::warn(ID, format!("{root} does not exist yet")).fix("ttm setup");

@@ -101,7 +101,7 @@ pub fn check_disk(f: &Facts) -> CheckResult {
                 gib(DISK_FAIL_BYTES)
             ),
         )
-        .fix("free some space (e.g. brew cleanup, conda clean --all), then run ttm doctor again")
+        .detail("Free some space (brew cleanup, conda clean --all), then run ttm doctor again.")
     } else if free < DISK_WARN_BYTES {
         CheckResult::warn(
             ID,

@@ -91,6 +91,34 @@ impl CheckId {
         }
     }
 
+    /// What `ttm doctor` calls it: words a newcomer knows, not the id.
+    pub fn label(self) -> &'static str {
+        match self {
+            CheckId::Os => "Operating system",
+            CheckId::Arch => "Processor",
+            CheckId::Rosetta => "Rosetta",
+            CheckId::MacosVersion => "macOS version",
+            CheckId::XcodeClt => "Command Line Tools",
+            CheckId::Homebrew => "Homebrew",
+            CheckId::Git => "git",
+            CheckId::Python => "Python",
+            CheckId::Conda => "conda",
+            CheckId::Env => "Environment",
+            CheckId::Workspace => "Workspace",
+            CheckId::Torch => "PyTorch",
+            CheckId::Gpu => "GPU",
+            CheckId::Disk => "Disk space",
+        }
+    }
+
+    /// A check only a Mac can pass (skipped elsewhere: "not a Mac").
+    pub fn mac_only(self) -> bool {
+        matches!(
+            self,
+            CheckId::Rosetta | CheckId::MacosVersion | CheckId::XcodeClt | CheckId::Homebrew
+        )
+    }
+
     /// Run this check over the facts.
     pub fn run(self, f: &Facts) -> CheckResult {
         match self {

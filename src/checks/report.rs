@@ -2,6 +2,7 @@
 //! into a bug report. Pure: the command runs `collect_env` and prints.
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 use super::{CheckResult, Tally};
@@ -207,4 +208,42 @@ pub fn render_report(
         }
     }
     md.trim_end().to_owned()
+}
+
+/// The report without who wrote it: HOME's path becomes `~`, and the user
+/// name (HOME's last component, as a whole word: in other paths, prompts,
+/// collect_env's output) becomes `<user>`, the way collect_env itself drops
+/// GPU UUIDs. `--no-redact` keeps both.
+pub fn redact(text: &str, home: &Path) -> String {
+    let home_s = home.display().to_string();
+    let home_s = home_s.trim_end_matches('/');
+    let mut out = if home_s.len() > 1 {
+        crate::ui::tilde::replace_bounded(text, home_s, "~", false)
+    } else {
+        text.to_owned()
+    };
+    let user = home
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|u| u.len() >= 2 && !matches!(*u, "root" | "home" | "Users"));
+    if let Some(user) = user {
+        out = crate::ui::tilde::replace_bounded(&out, user, "<user>", true);
+    }
+    out
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn home_and_user_name_are_redacted() {
+        let text = "- python3: /Users/ada/miniforge3/bin/python3\n| workspace | ok | /Users/ada/torch_to_the_metal |\nowner ada, adam stays, /Users/adams stays";
+        let r = redact(text, Path::new("/Users/ada"));
+        assert_eq!(
+            r,
+            "- python3: ~/miniforge3/bin/python3\n| workspace | ok | ~/torch_to_the_metal |\nowner <user>, adam stays, /Users/adams stays"
+        );
+    }
 }

@@ -4,7 +4,8 @@ use super::{gib, is_mac, CheckId, CheckResult};
 use crate::compat::{self, major_minor, show, TorchSet};
 use crate::platform::{Facts, Os};
 
-const LEAVE_ROSETTA: &str = "in Finder, Get Info on your terminal app, untick \"Open using Rosetta\", and open a new terminal (or run: arch -arm64 /bin/zsh -l)";
+const LEAVE_ROSETTA: &str = "arch -arm64 /bin/zsh -l";
+const LEAVE_ROSETTA_FOR_GOOD: &str = "For good: in Finder, Get Info on your terminal app, untick \"Open using Rosetta\", and open a new terminal.";
 
 pub fn check_os(f: &Facts) -> CheckResult {
     const ID: CheckId = CheckId::Os;
@@ -40,11 +41,12 @@ pub fn check_os(f: &Facts) -> CheckResult {
                     ID,
                     format!("{version} is not supported: ttm knows macOS and Linux"),
                 )
-                .fix("run ttm on a Mac, or on Linux with an NVIDIA GPU")
+                .detail("Run ttm on a Mac, or on Linux with an NVIDIA GPU.")
             } else {
                 CheckResult::fail(ID, "could not tell which OS this is")
                     .with_problems(f, "uname")
-                    .fix("put the system folders on PATH: export PATH=\"/usr/bin:/bin:$PATH\"")
+                    .detail("The system folders are not on PATH.")
+                    .fix("export PATH=\"/usr/bin:/bin:$PATH\"")
             }
         }
     }
@@ -114,6 +116,7 @@ pub fn check_rosetta(f: &Facts) -> CheckResult {
     match f.rosetta {
         Some(true) => CheckResult::fail(ID, "this terminal runs under Rosetta (x86_64 on Apple Silicon)")
             .detail(format!("`uname -m` says {process} and sysctl.proc_translated is 1: Python, pip and Homebrew run as Intel programs, MPS is unavailable and pip offers only old Intel wheels."))
+            .detail(LEAVE_ROSETTA_FOR_GOOD)
             .fix(LEAVE_ROSETTA),
         _ => CheckResult::ok(ID, "native arm64 terminal, not under Rosetta"),
     }
@@ -121,7 +124,8 @@ pub fn check_rosetta(f: &Facts) -> CheckResult {
 
 pub fn check_macos_version(f: &Facts) -> CheckResult {
     const ID: CheckId = CheckId::MacosVersion;
-    const UPDATE: &str = "softwareupdate --list   (or System Settings > General > Software Update)";
+    const UPDATE: &str = "softwareupdate --list";
+    const UPDATE_BY_HAND: &str = "Or: System Settings > General > Software Update.";
     if !is_mac(f) {
         return CheckResult::skip(ID, "not a Mac");
     }
@@ -141,6 +145,7 @@ pub fn check_macos_version(f: &Facts) -> CheckResult {
                 show(oldest)
             ),
         )
+        .detail(UPDATE_BY_HAND)
         .fix(UPDATE);
     }
     if !f.apple_silicon {
@@ -160,6 +165,7 @@ pub fn check_macos_version(f: &Facts) -> CheckResult {
                 format!("macOS {v}: the installed PyTorch {t} needs macOS {} for MPS", show(floor)),
             )
             .detail("pip installs it anyway (its wheels are tagged for macOS 11), but MPS stays unavailable.")
+            .detail(keep_macos(v, here))
             .fix(both_fixes(v, here));
         }
     }
@@ -177,7 +183,7 @@ pub fn check_macos_version(f: &Facts) -> CheckResult {
                 "The newest with MPS here: {h} (ttm setup installs it)."
             ));
         }
-        return r.fix(both_fixes(v, here));
+        return r.detail(UPDATE_BY_HAND).fix(UPDATE);
     }
     CheckResult::ok(ID, format!("macOS {v} supports PyTorch's MPS backend"))
         .detail(format!("ttm setup installs {newest}."))
@@ -188,14 +194,23 @@ pub(super) fn installed_torch(f: &Facts) -> Option<&str> {
     f.torch.as_ref()?.version.as_deref()
 }
 
-/// Update macOS, or the newest torch that still has MPS on this one.
-pub(super) fn both_fixes(v: &str, here: Option<TorchSet>) -> String {
+/// The command that gets MPS back: `ttm setup` installs the newest torch
+/// with MPS on this macOS where there is one, else update macOS.
+pub(super) fn both_fixes(_v: &str, here: Option<TorchSet>) -> String {
+    match here {
+        Some(_) => "ttm setup".to_owned(),
+        None => "softwareupdate --list".to_owned(),
+    }
+}
+
+/// The detail beside [`both_fixes`]: what `ttm setup` installs, and the
+/// other way (update macOS).
+pub(super) fn keep_macos(v: &str, here: Option<TorchSet>) -> String {
     match here {
         Some(h) => format!(
-            "update macOS (softwareupdate --list), or keep macOS {v} with {}: ttm setup installs it (pip install {})",
-            h,
+            "ttm setup installs {h}, the newest with MPS on macOS {v} (pip install {}); or update macOS: softwareupdate --list.",
             h.pins().iter().map(|p| crate::system::shell_quote(p)).collect::<Vec<_>>().join(" ")
         ),
-        None => "update macOS: softwareupdate --list".to_owned(),
+        None => "Update macOS: softwareupdate --list, or System Settings > General > Software Update.".to_owned(),
     }
 }

@@ -167,10 +167,11 @@ fn the_torch_table_decides_macos_and_torch() {
     let t = check_torch(&f);
     assert_eq!(t.status, CheckStatus::Fail);
     assert!(t.summary.contains("needs macOS 14.0"), "{}", t.summary);
-    let fix = t.fix.unwrap();
+    assert_eq!(t.fix.as_deref(), Some("ttm setup"));
+    let detail = t.detail.unwrap_or_default();
     assert!(
-        fix.contains("update macOS") && fix.contains("torch==2.8.0"),
-        "{fix}"
+        detail.contains("update macOS") && detail.contains("torch==2.8.0"),
+        "{detail}"
     );
     let m = check_macos_version(&f);
     assert_eq!(m.status, CheckStatus::Warn);

@@ -53,7 +53,8 @@ pub fn check_homebrew(f: &Facts) -> CheckResult {
     if f.apple_silicon && prefix == "/usr/local" {
         return CheckResult::fail(ID, format!("{version} in /usr/local is the Intel Homebrew (installed under Rosetta)"))
             .detail("On Apple Silicon, Homebrew belongs in /opt/homebrew; what the Intel one installs runs under Rosetta.")
-            .fix(format!("brew bundle dump --file ~/Brewfile; then from a native terminal: arch -arm64 {INSTALL_HOMEBREW}; then /opt/homebrew/bin/brew bundle --file ~/Brewfile"));
+            .detail("From a native (arm64) terminal: keep the list of what it has, install Homebrew in /opt/homebrew, install the list again there.")
+            .fix(format!("brew bundle dump --file ~/Brewfile && arch -arm64 {INSTALL_HOMEBREW} && /opt/homebrew/bin/brew bundle --file ~/Brewfile"));
     }
     let mut r = CheckResult::ok(ID, format!("{version} in {prefix}"))
         .detail(format!("{}", b.path.display()));
@@ -107,15 +108,11 @@ pub fn check_python(f: &Facts) -> CheckResult {
                 .is_some_and(|b| b.prefix.as_os_str() == "/usr/local")
         {
             format!(
-                "install native Homebrew first (see homebrew), then: /opt/homebrew/bin/{}",
-                install::brew_install_default_python()
-            )
-        } else if f.homebrew.is_none() {
-            format!(
-                "install Homebrew (see homebrew), then: {}",
+                "/opt/homebrew/bin/{}",
                 install::brew_install_default_python()
             )
         } else {
+            // Without Homebrew, its row (just above) says how to get it first.
             install::brew_install_default_python()
         }
     } else {
@@ -127,7 +124,9 @@ pub fn check_python(f: &Facts) -> CheckResult {
                 ID,
                 "python3 is Apple's stub: it works only once the command line tools are installed",
             )
-            .detail("Install the command line tools (see xcode-clt), then your own Python.")
+            .detail(
+                "Install the command line tools (see Command Line Tools), then your own Python.",
+            )
             .fix(fix);
         }
         if let Some(t) = probe_trouble(f, ID, "python", "python3") {

@@ -37,9 +37,10 @@ pub fn check_torch(f: &Facts) -> CheckResult {
         }
         let mut r = CheckResult::fail(ID, format!("PyTorch is installed but does not import: {err}"))
             .detail("pip still lists it and answers \"Requirement already satisfied\": only a forced reinstall repairs it.")
-            .fix(format!(
-                "ttm setup --reinstall   (or: {python} -m pip install --force-reinstall --no-deps torch torchvision torchaudio)"
+            .detail(format!(
+                "Or: {python} -m pip install --force-reinstall --no-deps torch torchvision torchaudio"
             ))
+            .fix("ttm setup --reinstall")
             .with_problems(f, "torch");
         if err.contains("have 'x86_64', need 'arm64'") || err.contains("incompatible architecture")
         {
@@ -77,12 +78,14 @@ pub fn check_torch(f: &Facts) -> CheckResult {
             (Some(true), _) if f.rosetta == Some(true) || f.env.as_ref().and_then(|e| e.python_machine.as_deref()) == Some("x86_64") => {
                 CheckResult::fail(ID, format!("PyTorch {version} cannot use MPS: its Python is x86_64 and runs under Rosetta"))
                     .detail("An Intel (x86_64) Python on Apple Silicon never sees the GPU.")
-                    .fix("make the environment again with arm64 Python (see env), then ttm setup")
+                    .detail("Make the environment again with an arm64 Python (see Environment): ttm setup does.")
+                    .fix("ttm setup")
             }
             (Some(true), _) if matches!((mm, floor), (Some(m), Some(fl)) if m < fl) => {
                 let fl = floor.map(show).unwrap_or_default();
                 CheckResult::fail(ID, format!("PyTorch {version} needs macOS {fl} for MPS; this Mac has macOS {macos}"))
                     .detail("MPS is built in but not available: the signature of a macOS too old for this torch.")
+                    .detail(super::system::keep_macos(macos, compat::for_mac(true, mm)))
                     .fix(both_fixes(macos, compat::for_mac(true, mm)))
             }
             (Some(true), _) => CheckResult::fail(ID, format!("PyTorch {version} has MPS built in, but MPS is not available"))
@@ -132,6 +135,7 @@ fn numpy_mismatch(t: &crate::platform::Torch, version: &str, python: &str) -> Op
             format!("PyTorch {version} was built against NumPy 1.x, but numpy {numpy} is installed"),
         )
         .detail("\"A module that was compiled using NumPy 1.x cannot be run in NumPy 2\": torch.from_numpy fails.")
-        .fix(format!("ttm setup   (or: {python} -m pip install 'numpy<2')"))
+        .detail(format!("Or: {python} -m pip install 'numpy<2'"))
+        .fix("ttm setup")
     })
 }

@@ -158,21 +158,24 @@ fn print_human(
 ) {
     let out = &ctx.out;
     out.line(out.bold(format!("ttm bench on {platform}")));
-    out.line(format!(
+    let fit = |text: String| crate::ui::wrap::hanging(&text, 4, Some(100));
+    out.line(fit(format!(
         "  matmul: {0}×{0} f32; train step: {TRAIN_STEP}",
         options.size
-    ));
-    out.line(format!(
+    )));
+    out.line(fit(format!(
         "  each: one warm-up call (\"First call\": compilation, autotune), then {} synchronised runs; times are medians",
         options.runs
-    ));
+    )));
     out.line("");
     out.result(detail_table(doc).render());
+    out.line(out.dim(if doc.comparisons.is_empty() {
+        "  vs CPU: against the same framework's CPU row"
+    } else {
+        "  vs CPU: against the same framework's CPU row; Burn vs PyTorch: PyTorch's median ÷ Burn's\n  (above 1×, Burn is faster), only at equal precision: PyTorch runs in Burn's, TF32 or fp32"
+    }));
     out.line(out.dim(
-        "  vs CPU: against the same framework's CPU row; Burn vs PyTorch: PyTorch's median ÷ Burn's (above 1×, Burn is faster), only where both computed at the same precision (PyTorch is run in Burn's: TF32 where Burn's products were TF32, else strict fp32)",
-    ));
-    out.line(out.dim(
-        "  Of peak: GFLOP/s over the device's datasheet peak at that precision, where known (H100/H200 SXM: fp32 67 TFLOP/s, TF32 494 dense)",
+        "  Of peak: GFLOP/s over the device's datasheet peak at that precision, where known",
     ));
     if let Some(v) = &doc.torch_version {
         out.line(out.dim(format!("  PyTorch {v}")));

@@ -10,12 +10,13 @@
 use serde::Serialize;
 
 use super::{Context, Status};
-use crate::checks::report::{render_report, run_collect_env};
-use crate::checks::{self, CheckResult, CheckStatus, Tally};
+use crate::checks::report::{redact, render_report, run_collect_env};
+use crate::checks::{self, CheckId, CheckResult, CheckStatus, Tally};
 use crate::cli::DoctorArgs;
 use crate::error::Result;
-use crate::platform::{self, Facts, Probe};
-use crate::ui::Printer;
+use crate::platform::{self, Facts, Os, Probe};
+use crate::ui::tilde::tilde;
+use crate::ui::{wrap, Printer};
 
 #[derive(Serialize)]
 struct DoctorJson<'a> {
@@ -45,10 +46,28 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> Result<Status> {
         });
     } else if args.report {
         let collect_env = run_collect_env(&probe, &facts);
-        ctx.out
-            .result(render_report(&facts, &results, &collect_env));
+        let report = render_report(&facts, &results, &collect_env);
+        // A report goes to public trackers: no user name in it unless asked.
+        let report = match ctx.sys.home() {
+            Ok(home) if !args.no_redact => redact(&report, &home),
+            _ => report,
+        };
+        ctx.out.result(report);
     } else {
-        print_human(&ctx.out, &facts, &results);
+        let setup = super::setup::would_fix(ctx, &ws, &facts, &results)
+            .map(|(fixed, blockers)| SetupFixes { fixed, blockers });
+        // Paths under HOME as ~/…, as the user types them.
+        let home = ctx.sys.home().ok();
+        let shown: Vec<CheckResult> = results
+            .iter()
+            .map(|r| CheckResult {
+                summary: tilde(&r.summary, home.as_deref()),
+                detail: r.detail.as_deref().map(|d| tilde(d, home.as_deref())),
+                ..r.clone()
+            })
+            .collect();
+        let width = wrap::terminal_width(&ctx.sys);
+        print_human(&ctx.out, width, &facts, &shown, setup);
     }
     Ok(if ready {
         Status::Success
@@ -66,15 +85,47 @@ fn symbol(out: &Printer, s: CheckStatus) -> String {
     }
 }
 
-fn print_human(out: &Printer, facts: &Facts, results: &[CheckResult]) {
+/// The widest label ("Command Line Tools") and a space.
+const LABEL_WIDTH: usize = 19;
+
+/// What `ttm setup` would do about the problems shown (see [`super::setup::would_fix`]).
+struct SetupFixes {
+    fixed: Vec<CheckId>,
+    /// The checks whose failure stops setup until fixed by hand.
+    blockers: Vec<CheckId>,
+}
+
+fn print_human(
+    out: &Printer,
+    width: Option<usize>,
+    facts: &Facts,
+    results: &[CheckResult],
+    setup: Option<SetupFixes>,
+) {
     let verbose = out.verbosity >= crate::ui::Verbosity::Verbose;
     out.line(if verbose {
         "Doctor summary:".to_owned()
     } else {
         "Doctor summary (details: ttm doctor -v):".to_owned()
     });
+    // A wrapped summary goes on under its own first word.
+    let hang = 2 + LABEL_WIDTH + 1;
+    let mut fixes_shown: Vec<(&str, CheckId)> = Vec::new();
     for r in results {
-        let line = format!("{} {:<14} {}", symbol(out, r.status), r.id, r.summary);
+        // A check that cannot apply here ("not a Mac") is noise unless asked for.
+        if !verbose && r.status == CheckStatus::Skip && r.id.mac_only() && facts.os != Os::Macos {
+            continue;
+        }
+        let line = wrap::hanging(
+            &format!(
+                "{} {:<LABEL_WIDTH$} {}",
+                symbol(out, r.status),
+                r.id.label(),
+                r.summary
+            ),
+            hang,
+            width,
+        );
         let problem = matches!(r.status, CheckStatus::Warn | CheckStatus::Fail);
         // Problems show even under --quiet; what is fine does not.
         if problem {
@@ -84,12 +135,20 @@ fn print_human(out: &Printer, facts: &Facts, results: &[CheckResult]) {
         }
         if let Some(d) = &r.detail {
             for l in d.lines() {
-                out.verbose(format!("    {}", out.dim(l)));
+                out.verbose(out.dim(wrap::hanging(&format!("    {l}"), 4, width)));
             }
         }
-        if let Some(fix) = &r.fix {
-            if problem {
+        let Some(fix) = r.fix.as_deref().filter(|_| problem) else {
+            continue;
+        };
+        // A command is never broken across lines: it must paste as it is.
+        match fixes_shown.iter().find(|(f, _)| *f == fix) {
+            Some((_, first)) => {
+                out.result(out.dim(format!("    (the same fix as {})", first.label())))
+            }
+            None => {
                 out.result(format!("    fix: {fix}"));
+                fixes_shown.push((fix, r.id));
             }
         }
     }
@@ -107,11 +166,32 @@ fn print_human(out: &Printer, facts: &Facts, results: &[CheckResult]) {
         out.verbose("");
         out.verbose("Probe problems:");
         for p in &facts.problems {
-            out.verbose(format!("    {p}"));
+            out.verbose(wrap::hanging(&format!("    {p}"), 6, width));
         }
     }
     out.result("");
     out.result(summary_line(out, results));
+    if let Some(line) = setup.and_then(|s| setup_line(&s)) {
+        out.result(wrap::hanging(&line, 0, width));
+    }
+}
+
+/// "`ttm setup` fixes 4 of these …", or None when it fixes none.
+fn setup_line(s: &SetupFixes) -> Option<String> {
+    let n = s.fixed.len();
+    if n == 0 {
+        return None;
+    }
+    Some(if s.blockers.is_empty() {
+        format!("`ttm setup` fixes {n} of these (it shows its plan and asks first).")
+    } else {
+        let first: Vec<&str> = s.blockers.iter().map(|b| b.label()).collect();
+        format!(
+            "`ttm setup` fixes {n} of these once {} {} fixed (until then it changes nothing).",
+            first.join(" and "),
+            if first.len() == 1 { "is" } else { "are" }
+        )
+    })
 }
 
 /// "Ready", "Ready, 2 warnings", "Not ready: 1 problem, 1 warning", coloured.

@@ -8,8 +8,10 @@ use serde_json::{json, Value};
 use super::{Context, Status};
 use crate::args::ScaffoldNewOptions;
 use crate::cli::{ScaffoldCommand, ScaffoldNewArgs};
+use crate::env_kind::EnvKind;
 use crate::error::Result;
 use crate::scaffold::{self, template, ChapterPlan};
+use crate::ui::tilde::tilde;
 use crate::workspace_lock::WorkspaceLock;
 
 pub fn run(ctx: &Context, cmd: &ScaffoldCommand) -> Result<Status> {
@@ -96,13 +98,69 @@ fn report_new(ctx: &Context, root: &Path, plan: &ChapterPlan, dry_run: bool) {
         out.line(out.dim("Dry run: nothing was written."));
         return;
     }
-    let main = Path::new("notebooks").join(&plan.name).join("main.py");
-    if plan.files.iter().any(|f| f.dest == main) {
-        out.line(format!(
-            "Next: cd {} && python {}",
-            crate::system::shell_quote(&root.display().to_string()),
-            main.display()
-        ));
+    let folder = Path::new("notebooks").join(&plan.name);
+    let main = folder.join("main.py");
+    let notebook = folder.join(format!("{}.ipynb", plan.name));
+    let has = |p: &Path| plan.files.iter().any(|f| f.dest == p);
+    if !has(&main) && !has(&notebook) {
+        return;
+    }
+    let home = ctx.sys.home().ok();
+    out.line("Next:");
+    out.line(format!(
+        "  cd {}",
+        tilde(
+            &crate::system::shell_quote(&root.display().to_string()),
+            home.as_deref()
+        )
+    ));
+    match activate_line(ctx, root) {
+        Activate::Run(line) => out.line(format!("  {line}")),
+        Activate::Nothing => {}
+        Activate::SetupFirst => {
+            out.line("  ttm setup    # makes the environment, with PyTorch (once)")
+        }
+    }
+    if has(&main) {
+        out.line(format!("  python {}", main.display()));
+    }
+    if has(&notebook) {
+        out.line(format!("  jupyter lab {}", notebook.display()));
+    }
+}
+
+enum Activate {
+    /// The command that enters the environment.
+    Run(String),
+    /// `--env none`: PyTorch is in the user's site, nothing to enter.
+    Nothing,
+    /// No environment yet: `ttm setup` makes it.
+    SetupFirst,
+}
+
+/// How to enter the workspace's environment, from inside the workspace:
+/// the one setup recorded in ttm.toml, else a venv that is there.
+fn activate_line(ctx: &Context, root: &Path) -> Activate {
+    let ws = crate::workspace::Workspace::at(root);
+    let venv = crate::platform::workspace_venv(&ws);
+    let source = || {
+        let rel = venv
+            .strip_prefix(root)
+            .unwrap_or(&venv)
+            .join("bin/activate");
+        format!(
+            "source {}",
+            crate::system::shell_quote(&rel.display().to_string())
+        )
+    };
+    match crate::manifest::chosen(&ctx.sys, &ws).ok().flatten() {
+        Some(m) => match m.environment.kind {
+            EnvKind::Conda => Activate::Run(format!("conda activate {}", m.environment.name)),
+            EnvKind::Venv => Activate::Run(source()),
+            EnvKind::None => Activate::Nothing,
+        },
+        None if venv.join("bin/activate").is_file() => Activate::Run(source()),
+        None => Activate::SetupFirst,
     }
 }
 
@@ -173,6 +231,33 @@ fn list(ctx: &Context) -> Result<Status> {
             t.name,
             out.dim(notes)
         ));
+        // Its own -d variables, with the value each takes without one.
+        let vars = &t.metadata.variables;
+        let shown: Vec<String> = vars
+            .iter()
+            .map(|(k, v)| format!("-d {k}={}", v.default.as_deref().unwrap_or("…")))
+            .collect();
+        let col = shown.iter().map(|s| s.chars().count()).max().unwrap_or(0);
+        for ((_, v), flag) in vars.iter().zip(&shown) {
+            let required = if v.default.is_none() {
+                " (required)"
+            } else {
+                ""
+            };
+            out.result(format!(
+                "  {:width$}    {flag:col$}  {}{required}",
+                "", v.description
+            ));
+        }
+    }
+    out.result("Every template also takes (-d key=value):");
+    let builtin: Vec<&(&str, &str)> = scaffold::vars::BUILT_IN_VARIABLES
+        .iter()
+        .filter(|(k, _)| !matches!(*k, "name" | "template"))
+        .collect();
+    let col = builtin.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, what) in builtin {
+        out.result(format!("  {k:col$}  {what}"));
     }
     out.line(format!(
         "Your own templates go in {}/NAME/; a folder named like a built-in one replaces its files.",

@@ -64,7 +64,8 @@ pub fn run(ctx: &Context, args: &SelftestArgs) -> Result<Status> {
         ctx.out
             .json_doc(&SelftestReport::new(ready, &runs, all, &discovered));
     } else {
-        print_human(&ctx.out, &runs, &skipped, all);
+        let looked_for_gpu = options.targets == TargetSelection::Best;
+        print_human(&ctx.out, &runs, &skipped, all, looked_for_gpu);
     }
     Ok(if ready {
         Status::Success
@@ -73,20 +74,29 @@ pub fn run(ctx: &Context, args: &SelftestArgs) -> Result<Status> {
     })
 }
 
-fn print_human(out: &Printer, reports: &[SelftestRun], skipped: &[&Discovered], all: bool) {
+fn print_human(
+    out: &Printer,
+    reports: &[SelftestRun],
+    skipped: &[&Discovered],
+    all: bool,
+    looked_for_gpu: bool,
+) {
     for r in reports {
         let backend = r.found.target.backend;
         out.line(out.bold(format!("{} · Burn {backend}", r.label())));
         match &r.training {
             Ok((fit, check)) => {
                 out.line(format!(
-                    "  training  {} steps, lr {}, seed {}: weight {:.4}, bias {:.4}, loss {:.4}  {}",
+                    "  training  {} steps, lr {}, seed {}: weight {:.4}, bias {:.4}, loss {:.4}",
                     r.problem.steps,
                     r.problem.lr,
                     r.seed,
                     fit.weight,
                     fit.bias,
                     fit.final_loss(),
+                ));
+                out.line(format!(
+                    "            loss over the steps: {}",
                     sparkline(&fit.losses, 40)
                 ));
                 out.line(format!(
@@ -117,10 +127,13 @@ fn print_human(out: &Printer, reports: &[SelftestRun], skipped: &[&Discovered], 
                     n = m.n
                 ));
                 out.line(format!(
-                    "            first call {} apart; {}; {}; error {:.1e} on {} sampled entries: {}",
+                    "            first call {} (compiling, warming up: not in the median); {}; {}",
                     seconds(m.first_s),
                     m.precision,
                     m.barrier.describe(),
+                ));
+                out.line(format!(
+                    "            error {:.1e} on {} sampled entries: {}",
                     m.max_rel_error,
                     m.sampled,
                     mark(out, r.matmul_passed())
@@ -129,25 +142,30 @@ fn print_human(out: &Printer, reports: &[SelftestRun], skipped: &[&Discovered], 
             Err(e) => out.line(format!("  matmul    {}", out.red(e))),
         }
     }
+    let only_cpu = reports
+        .iter()
+        .all(|r| r.found.target.device == DeviceKind::Cpu);
     if !skipped.is_empty() {
-        let list = skipped
+        // One device a line, each wrapped to 100 columns under its text.
+        let lines: Vec<String> = skipped
             .iter()
             .map(|d| {
-                format!(
-                    "{}: {}",
-                    d.target,
-                    d.reason.as_deref().unwrap_or("unavailable")
+                crate::ui::wrap::hanging(
+                    &format!(
+                        "  {}: {}",
+                        d.target,
+                        d.reason.as_deref().unwrap_or("unavailable")
+                    ),
+                    4,
+                    Some(100),
                 )
             })
-            .collect::<Vec<_>>()
-            .join("; ");
-        let only_cpu = reports
-            .iter()
-            .all(|r| r.found.target.device == DeviceKind::Cpu);
+            .collect();
+        let text = format!("not tested:\n{}", lines.join("\n"));
         if only_cpu || all {
-            out.line(out.dim(format!("not tested: {list}")));
+            out.line(out.dim(text));
         } else {
-            out.verbose(out.dim(format!("not tested: {list}")));
+            out.verbose(out.dim(text));
         }
     }
     if reports
@@ -156,9 +174,23 @@ fn print_human(out: &Printer, reports: &[SelftestRun], skipped: &[&Discovered], 
     {
         out.line(out.dim(CpuBackendNote::current().line()));
     }
+    // A default run that found no GPU: say so first, and what it means.
+    let cpu_only = looked_for_gpu && only_cpu && !skipped.is_empty();
     for r in reports {
         let v = r.verdict();
-        out.result(if r.passed() { out.green(v) } else { out.red(v) });
+        if cpu_only && r.passed() {
+            let rest = v.split_once(": ").map(|(_, rest)| rest).unwrap_or(&v);
+            let rest = rest.split_once(", ").map(|(_, rest)| rest).unwrap_or(rest);
+            out.result(out.green(format!("Ready (CPU only: no GPU found): {rest}")));
+            out.result(
+                "  Burn trains and multiplies correctly on this CPU; PyTorch will compute on the CPU too.",
+            );
+            out.result(
+                "  With a GPU (Apple Silicon, or NVIDIA with its driver), ttm selftest tests it instead.",
+            );
+        } else {
+            out.result(if r.passed() { out.green(v) } else { out.red(v) });
+        }
     }
 }
 

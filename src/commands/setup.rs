@@ -29,12 +29,15 @@ use crate::error::{Error, Result};
 use crate::manifest::{self, Manifest};
 use crate::platform::{self, Facts, Os};
 use crate::setup::apply::{Applied, Applier};
+use crate::setup::download;
 use crate::setup::interrupt::Catch;
 use crate::setup::observe::observe;
-use crate::setup::plan::{plan_setup, Locked, Options, SetupPlan};
+use crate::setup::plan::{plan_setup, Locked, Options, SetupPlan, StepId};
 use crate::setup::requirements::{
-    check_env_name, check_python_version, check_requirement, parse_lock, parse_packages,
+    check_env_name, check_python_version, check_requirement, env_name_problem, parse_lock,
+    parse_packages, python_version_problem,
 };
+use crate::ui::tilde::tilde;
 use crate::ui::Prompter;
 use crate::workspace::Workspace;
 use crate::workspace_lock::WorkspaceLock;
@@ -67,7 +70,7 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
     let plan = loop {
         let seen = observe(&ctx.sys, &facts, &opts)?;
         let plan = plan_setup(&facts, &verdicts, &opts, &seen);
-        show_plan(ctx, &facts, &opts, &plan);
+        show_plan(ctx, &facts, &opts, &plan, args.dry_run);
         if args.dry_run {
             ctx.out.line("Dry run: nothing was changed.");
             let status = if plan.blockers.is_empty() {
@@ -147,6 +150,44 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
             })
         }
     }
+}
+
+/// What `ttm setup`, run with no flags, would do about the doctor's
+/// problems: the checks a step of its plan answers, and the checks whose
+/// failure blocks the plan (it runs nothing until they are fixed). None when it
+/// could not plan (a bad ttm.toml: setup itself says why).
+pub fn would_fix(
+    ctx: &Context,
+    ws: &Workspace,
+    facts: &Facts,
+    verdicts: &[checks::CheckResult],
+) -> Option<(Vec<checks::CheckId>, Vec<checks::CheckId>)> {
+    let choices = validate(ctx, &SetupArgs::default(), ws).ok()?;
+    let opts = choices.into_options(ctx, ws, facts).ok()?;
+    let seen = observe(&ctx.sys, facts, &opts).ok()?;
+    let plan = plan_setup(facts, verdicts, &opts, &seen);
+    let fixed = verdicts
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                checks::CheckStatus::Warn | checks::CheckStatus::Fail
+            )
+        })
+        .filter(|r| {
+            plan.steps
+                .iter()
+                .any(|s| !s.satisfied && s.checks.contains(&r.id))
+        })
+        .map(|r| r.id)
+        .collect();
+    let mut blockers: Vec<checks::CheckId> = plan.blockers.iter().filter_map(|b| b.check).collect();
+    if blockers.is_empty() && !plan.blockers.is_empty() {
+        // Setup's own blockers name no check: then it fixes nothing yet.
+        return Some((Vec::new(), Vec::new()));
+    }
+    blockers.dedup();
+    Some((fixed, blockers))
 }
 
 /// The flags and files, checked; the environment kind waits for the facts.
@@ -309,27 +350,28 @@ fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Optio
         opts.venv = platform::workspace_venv(&Workspace::at(&opts.workspace));
     }
 
-    let kinds = [EnvKind::Conda, EnvKind::Venv, EnvKind::None];
-    let current = kinds.iter().position(|k| *k == opts.env).unwrap_or(1);
-    let chosen = kinds[prompter.select(
-        "Environment",
-        &[
-            "conda",
-            "venv (in the workspace: .venv, or the book's venv)",
-            "none (pip install --user)",
-        ],
-        current,
-    )?];
-    if chosen == EnvKind::Conda && facts.conda.is_none() {
-        ctx.out
-            .warn("conda is not installed here; keeping the current choice");
-    } else {
-        opts.env = chosen;
+    // Only what can be chosen here: no conda where there is none.
+    let mut kinds = Vec::new();
+    let mut items = Vec::new();
+    if facts.conda.is_some() {
+        kinds.push(EnvKind::Conda);
+        items.push("conda");
     }
+    kinds.extend([EnvKind::Venv, EnvKind::None]);
+    items.extend([
+        "venv (in the workspace: .venv, or the book's venv)",
+        "none (pip install --user)",
+    ]);
+    let current = kinds
+        .iter()
+        .position(|k| *k == opts.env)
+        .or_else(|| kinds.iter().position(|k| *k == EnvKind::Venv))
+        .unwrap_or(0);
+    opts.env = kinds[prompter.select("Environment", &items, current)?];
 
     opts.env_name = prompter
         .input("Environment name", &opts.env_name, |s| {
-            check_env_name(s.trim()).map_err(|e| e.to_string())
+            env_name_problem(s.trim()).map_or(Ok(()), Err)
         })?
         .trim()
         .to_owned();
@@ -343,7 +385,7 @@ fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Optio
             if s == "auto" {
                 Ok(())
             } else {
-                check_python_version(s).map_err(|e| e.to_string())
+                python_version_problem(s).map_or(Ok(()), Err)
             }
         },
     )?;
@@ -376,8 +418,17 @@ fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Optio
     Ok(())
 }
 
-fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &SetupPlan) {
+/// The plan: a summary first (what gets installed, about how much is
+/// downloaded), then the steps. Each step's commands show with `--dry-run`
+/// or `-v`; ttm's own internals (the self-test's `--json`) only with `-v`.
+/// Paths under HOME read `~/…`.
+fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &SetupPlan, dry_run: bool) {
     let out = &ctx.out;
+    let verbose = out.verbosity >= crate::ui::Verbosity::Verbose;
+    let home = Some(opts.home.as_path());
+    // Not wrapped: a line with a path would break at a place that depends
+    // on where HOME or the checkout is.
+    let line = |text: String| out.line(tilde(&text, home));
     out.line(out.bold("ttm setup: the plan"));
     out.line("");
     let machine = match facts.os {
@@ -395,21 +446,31 @@ fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &SetupPlan) {
         .as_deref()
         .map(|c| format!(" ({c})"))
         .unwrap_or_default();
-    out.line(format!("  machine      {machine}{arch}{chip}"));
-    out.line(format!("  workspace    {}", plan.workspace.display()));
-    out.line(format!("  environment  {}", plan.environment));
-    out.line(format!("  packages     {}", plan.packages.join(" ")));
-    out.line(format!(
+    line(format!("  machine      {machine}{arch}{chip}"));
+    let installs = installs(plan);
+    if !installs.is_empty() {
+        line(format!("  installs     {}", installs.join(", ")));
+    }
+    let pip_runs = plan.step(StepId::PipInstall).is_some_and(|s| !s.satisfied);
+    if pip_runs {
+        if let Some(d) = download::estimate(facts) {
+            line(format!("  download     {d}"));
+        }
+    }
+    line(format!("  workspace    {}", plan.workspace.display()));
+    line(format!("  environment  {}", plan.environment));
+    line(format!("  packages     {}", plan.packages.join(" ")));
+    line(format!(
         "  self-test    {}",
         if opts.selftest { "on" } else { "off" }
     ));
     if let Some(g) = &plan.gpu {
-        out.line(format!("  GPU          {g}"));
+        line(format!("  GPU          {g}"));
     }
     out.line("");
     // What stops setup comes before anything it would do.
     for b in &plan.blockers {
-        out.line(format!(
+        line(format!(
             "  {} {}\n    fix: {}",
             out.red("blocked:"),
             b.message,
@@ -420,6 +481,7 @@ fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &SetupPlan) {
         out.line("  Nothing below runs until that is fixed.");
         out.line("");
     }
+    let commands = dry_run || verbose;
     for step in &plan.steps {
         let mark = if step.satisfied {
             out.green("[ok]   ")
@@ -431,17 +493,65 @@ fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &SetupPlan) {
             .as_deref()
             .map(|n| out.dim(format!(" - {n}")))
             .unwrap_or_default();
-        out.line(format!("  {mark} {}{note}", step.title));
-        if !step.satisfied {
+        line(format!("  {mark} {}{note}", step.title));
+        let internal = step.id == StepId::Selftest;
+        if !step.satisfied && commands && (verbose || !internal) {
             for a in &step.actions {
-                out.line(format!("            {}", a.describe()));
+                line(format!("            {}", a.describe()));
             }
         }
     }
     for n in &plan.notes {
-        out.line(format!("  note: {n}"));
+        line(format!("  note: {n}"));
+    }
+    if !commands && !plan.nothing_to_do() {
+        out.line(out.dim("  (each step's commands: ttm setup --dry-run)"));
     }
     out.line("");
+}
+
+/// What the plan installs, in a few words each: "Xcode command line tools,
+/// Homebrew, python@3.12, a venv, PyTorch 2.11.0 and 2 more packages".
+fn installs(plan: &SetupPlan) -> Vec<String> {
+    let todo = |id: StepId| plan.step(id).filter(|s| !s.satisfied);
+    let mut v = Vec::new();
+    if todo(StepId::XcodeClt).is_some() {
+        v.push("Xcode command line tools".to_owned());
+    }
+    if todo(StepId::Homebrew).is_some() {
+        v.push("Homebrew".to_owned());
+    }
+    for id in [StepId::BrewPackages, StepId::SystemPackages] {
+        if todo(id).is_some() {
+            v.push("Python and git".to_owned());
+        }
+    }
+    if todo(StepId::Environment).is_some() {
+        v.push(match plan.environment.split_whitespace().next() {
+            Some("conda") => "a conda environment".to_owned(),
+            Some("venv") => "a venv".to_owned(),
+            _ => "the environment".to_owned(),
+        });
+    }
+    if todo(StepId::PipInstall).is_some() {
+        let torch = plan
+            .torch
+            .as_deref()
+            .map(|t| format!("PyTorch {t}"))
+            .unwrap_or_else(|| "PyTorch (the newest)".to_owned());
+        let base = ["torch", "torchvision", "torchaudio", "numpy<2"];
+        let others = plan
+            .packages
+            .iter()
+            .filter(|p| !base.iter().any(|b| p.starts_with(b)))
+            .count();
+        v.push(match others {
+            0 => torch,
+            1 => format!("{torch} and 1 more package"),
+            n => format!("{torch} and {n} more packages"),
+        });
+    }
+    v
 }
 
 fn closing_message(ctx: &Context, opts: &Options, applied: &Applied) {

@@ -23,43 +23,70 @@ const SIGNALS: [std::ffi::c_int; 3] = [
     signal_hook::consts::SIGHUP,
 ];
 
-/// How many [`Catch`]es live.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// Per signal (in [`SIGNALS`] order): how many [`Catch`]es catch it, and
+/// whether it does what it does by default (true while none does).
+struct PassThrough {
+    live: [AtomicUsize; 3],
+    pass: [Arc<AtomicBool>; 3],
+}
 
-/// True while no [`Catch`] lives: a signal then does what it does by default.
-fn pass_through() -> &'static Arc<AtomicBool> {
-    static PASS_THROUGH: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+fn pass_through() -> &'static PassThrough {
+    static PASS_THROUGH: OnceLock<PassThrough> = OnceLock::new();
     PASS_THROUGH.get_or_init(|| {
-        let pass = Arc::new(AtomicBool::new(true));
+        let p = PassThrough {
+            live: [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)],
+            pass: [
+                Arc::new(AtomicBool::new(true)),
+                Arc::new(AtomicBool::new(true)),
+                Arc::new(AtomicBool::new(true)),
+            ],
+        };
         #[cfg(unix)]
-        for sig in SIGNALS {
+        for (sig, pass) in SIGNALS.iter().zip(&p.pass) {
             // Registered once for the process; it does nothing while a Catch lives.
-            let _ = signal_hook::flag::register_conditional_default(sig, pass.clone());
+            let _ = signal_hook::flag::register_conditional_default(*sig, pass.clone());
         }
-        pass
+        p
     })
 }
 
-/// SIGINT, SIGTERM and SIGHUP raise [`Catch::flag`] while this lives.
+/// SIGINT, SIGTERM and SIGHUP (or, from [`Catch::ctrl_c`], SIGINT only)
+/// raise [`Catch::flag`] while this lives.
 pub struct Catch {
     pub flag: Arc<AtomicBool>,
+    /// Indexes into [`SIGNALS`].
+    caught: Vec<usize>,
     #[cfg(unix)]
     registered: Vec<signal_hook::SigId>,
 }
 
 impl Catch {
+    /// SIGINT, SIGTERM and SIGHUP: setup's steps.
     pub fn install() -> Catch {
+        Catch::of(&[0, 1, 2])
+    }
+
+    /// SIGINT only: a prompt waiting for a key, where Ctrl-C is an answer
+    /// (`kill` still ends ttm at once).
+    pub fn ctrl_c() -> Catch {
+        Catch::of(&[0])
+    }
+
+    fn of(caught: &[usize]) -> Catch {
         let flag = Arc::new(AtomicBool::new(false));
-        let pass = pass_through();
+        let p = pass_through();
         #[cfg(unix)]
-        let registered = SIGNALS
-            .into_iter()
-            .filter_map(|sig| signal_hook::flag::register(sig, flag.clone()).ok())
+        let registered = caught
+            .iter()
+            .filter_map(|i| signal_hook::flag::register(SIGNALS[*i], flag.clone()).ok())
             .collect();
-        LIVE.fetch_add(1, Ordering::SeqCst);
-        pass.store(false, Ordering::SeqCst);
+        for i in caught {
+            p.live[*i].fetch_add(1, Ordering::SeqCst);
+            p.pass[*i].store(false, Ordering::SeqCst);
+        }
         Catch {
             flag,
+            caught: caught.to_vec(),
             #[cfg(unix)]
             registered,
         }
@@ -76,8 +103,11 @@ impl Drop for Catch {
         for id in self.registered.drain(..) {
             signal_hook::low_level::unregister(id);
         }
-        if LIVE.fetch_sub(1, Ordering::SeqCst) == 1 {
-            pass_through().store(true, Ordering::SeqCst);
+        let p = pass_through();
+        for i in &self.caught {
+            if p.live[*i].fetch_sub(1, Ordering::SeqCst) == 1 {
+                p.pass[*i].store(true, Ordering::SeqCst);
+            }
         }
     }
 }
@@ -98,5 +128,12 @@ mod tests {
         drop(catch);
         signal_hook::low_level::raise(signal_hook::consts::SIGTERM).unwrap();
         assert!(again.interrupted(), "one Catch still lives: still caught");
+    }
+
+    #[test]
+    fn a_prompts_catch_takes_ctrl_c() {
+        let prompt = Catch::ctrl_c();
+        signal_hook::low_level::raise(signal_hook::consts::SIGINT).unwrap();
+        assert!(prompt.interrupted());
     }
 }

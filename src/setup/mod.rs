@@ -9,6 +9,7 @@
 //! shell profiles ([`shell_profile`]).
 
 pub mod apply;
+pub mod download;
 pub mod interrupt;
 pub mod known_failures;
 pub mod observe;

@@ -153,18 +153,32 @@ fn check_lock_line(line: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// `--python`: `3.N` or `3.N.P`.
+/// `--python`: `3.N` or `3.N.P`, a Python some PyTorch in ttm's
+/// compatibility table has wheels for.
 pub fn check_python_version(v: &str) -> Result<()> {
+    python_version_problem(v).map_or(Ok(()), |why| {
+        Err(Error::bad_input(format!("--python {why}")))
+    })
+}
+
+/// What is wrong with `v` as a Python version, said without naming a flag
+/// (a prompt asks for it too); None when it is fine.
+pub fn python_version_problem(v: &str) -> Option<String> {
     let parts: Vec<&str> = v.split('.').collect();
     let numeric = parts
         .iter()
         .all(|p| !p.is_empty() && p.len() <= 3 && p.chars().all(|c| c.is_ascii_digit()));
     if !(numeric && (parts.len() == 2 || parts.len() == 3) && parts[0] == "3") {
-        return Err(Error::bad_input(format!(
-            "--python {v:?} is not a Python version: give one like 3.11"
-        )));
+        return Some(format!("{v:?} is not a Python version: give one like 3.11"));
     }
-    Ok(())
+    let (lo, hi) = crate::compat::python_minors();
+    let minor: u32 = parts[1].parse().unwrap_or(0);
+    if !(lo..=hi).contains(&minor) {
+        return Some(format!(
+            "PyTorch has no wheels for Python 3.{minor}: give one from 3.{lo} to 3.{hi}"
+        ));
+    }
+    None
 }
 
 /// The major.minor part of a version ("3.11.7" -> "3.11").
@@ -174,19 +188,25 @@ pub fn minor_version(v: &str) -> String {
 
 /// `--env-name`: what conda accepts as an environment name.
 pub fn check_env_name(name: &str) -> Result<()> {
+    env_name_problem(name).map_or(Ok(()), |why| {
+        Err(Error::bad_input(format!("--env-name {why}")))
+    })
+}
+
+/// What is wrong with `name` as an environment name, said without naming
+/// a flag (a prompt asks for it too); None when it is fine.
+pub fn env_name_problem(name: &str) -> Option<String> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && !name.starts_with('-')
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::bad_input(format!(
-            "--env-name {name:?} is not an environment name: use letters, digits, `.`, `_` and `-`, e.g. torch_metal"
-        )))
-    }
+    (!ok).then(|| {
+        format!(
+            "{name:?} is not an environment name: use letters, digits, `.`, `_` and `-`, e.g. torch_metal"
+        )
+    })
 }
 
 #[cfg(test)]
@@ -265,6 +285,21 @@ mod tests {
         assert!(check_env_name("torch_metal").is_ok());
         assert!(check_env_name("a b").is_err());
         assert!(check_env_name("-n").is_err());
+    }
+
+    #[test]
+    fn versions_outside_the_compatibility_table_are_refused_without_a_flag_named() {
+        for bad in ["3.99", "3.7", "3.15.0"] {
+            let why = python_version_problem(bad).unwrap();
+            assert!(why.contains("PyTorch has no wheels"), "{why}");
+            assert!(!why.contains("--"), "{why}");
+        }
+        let err = check_python_version("3.99").unwrap_err().to_string();
+        assert!(err.starts_with("--python "), "{err}");
+        assert_eq!(python_version_problem("3.14"), None);
+        assert!(!env_name_problem("bad name!")
+            .unwrap()
+            .contains("--env-name"));
     }
 
     #[test]

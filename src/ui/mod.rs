@@ -4,6 +4,8 @@
 mod escape;
 mod printer;
 mod prompt;
+pub mod tilde;
+pub mod wrap;
 
 pub use escape::printable;
 pub use printer::{error_doc, ColorMode, OutputOptions, Printer, Verbosity};

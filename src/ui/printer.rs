@@ -143,6 +143,10 @@ impl Printer {
         if self.json && !self.json_printed.load(std::sync::atomic::Ordering::SeqCst) {
             self.json_doc(&error_doc(&err.to_string(), err.fix(), err.code()));
         }
+        if err.is_users_choice() {
+            eprintln!("{err}");
+            return;
+        }
         let label = self.err_style(Style::new().red().bold()).apply_to("error:");
         eprintln!("{label} {err}");
         if let Some(fix) = err.fix() {

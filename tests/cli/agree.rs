@@ -192,10 +192,11 @@ fn macos_13_with_a_torch_that_needs_14_both_commands_say_so() {
         summary(&doctor, "torch")
     );
     let torch = check(&doctor, "torch");
-    let fix = torch["fix"].as_str().unwrap();
+    assert_eq!(torch["fix"], "ttm setup");
+    let detail = torch["detail"].as_str().unwrap();
     assert!(
-        fix.contains("update macOS") && fix.contains("torch==2.8.0"),
-        "{fix}"
+        detail.contains("update macOS") && detail.contains("torch==2.8.0"),
+        "{detail}"
     );
     assert_eq!(status(&doctor, "macos-version"), "warn");
     assert!(summary(&doctor, "macos-version").contains("needs macOS 14.0"));
@@ -274,12 +275,13 @@ fn an_activated_venv_is_chosen() {
 
 #[test]
 fn a_torch_that_does_not_import_fails_and_setup_reinstalls_it() {
-    let ctx = profile("broken-torch");
+    // Wide: the summary on one line, as the assertions read it.
+    let ctx = profile("broken-torch").env("COLUMNS", "400");
     let (code, out, err) = output(&mut ctx.ttm(["doctor"]));
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.contains(
-            "✗ torch          PyTorch is installed but does not import: ImportError: dlopen("
+            "✗ PyTorch             PyTorch is installed but does not import: ImportError: dlopen("
         ),
         "{out}"
     );
@@ -288,7 +290,10 @@ fn a_torch_that_does_not_import_fails_and_setup_reinstalls_it() {
     for script_text in ["# ttm:", "import json", "print(json"] {
         assert!(!out.contains(script_text), "{out}");
     }
-    assert!(out.trim_end().ends_with("Not ready: 1 problem"), "{out}");
+    assert!(
+        out.contains("\nNot ready: 1 problem\n`ttm setup` fixes 1 of these"),
+        "{out}"
+    );
     let (_, verbose, _) = output(&mut ctx.ttm(["doctor", "-v"]));
     assert!(
         verbose.contains("<the torch-probe probe>` exited with status 1"),

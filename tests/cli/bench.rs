@@ -156,7 +156,7 @@ fn the_human_table_puts_the_books_rows_beside_ours() {
     assert_eq!(code, 0, "{err}");
     for needle in [
         "MatMul 32×32",
-        "Train step ×512",
+        "Train step (batch 512)",
         "Burn candle",
         "First call",
         "GFLOP/s",
@@ -490,5 +490,32 @@ fn compare_refuses_files_that_are_not_ours_or_newer() {
         );
         assert!(out.is_empty(), "nothing printed before the refusal: {out}");
         assert!(!plot.exists(), "nothing drawn");
+    }
+}
+
+#[test]
+fn without_torch_no_empty_column_and_the_header_fits_100_columns() {
+    let ctx = TestContext::new();
+    let (code, out, err) =
+        output(&mut ctx.ttm(["bench", "--device", "cpu", "--size", "32", "--runs", "1"]));
+    assert_eq!(code, 0, "{err}");
+    let header = out.lines().find(|l| l.starts_with("Device")).expect(&out);
+    assert!(!header.contains("Burn vs PyTorch"), "{header}");
+    assert!(
+        header.chars().count() <= 100,
+        "{} columns: {header}",
+        header.chars().count()
+    );
+    assert!(
+        out.contains("≈6× faster") && !out.contains("≈6.3×"),
+        "{out}"
+    );
+    let table_start = out.find("Device").unwrap();
+    for l in out[..table_start].lines() {
+        assert!(
+            l.chars().count() <= 100,
+            "{} columns: {l}",
+            l.chars().count()
+        );
     }
 }

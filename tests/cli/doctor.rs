@@ -157,7 +157,8 @@ fn every_fixture_human_and_json() {
         check_contract(code, &out);
         snapshot(&ctx, &format!("doctor_json_{name}"), &out);
 
-        let (_, out, _) = output(&mut ctx.ttm(["doctor", "-v"]));
+        // Wide: the details hold fixture paths, whose length depends on the checkout.
+        let (_, out, _) = output(ctx.ttm(["doctor", "-v"]).env("COLUMNS", "1000"));
         snapshot(&ctx, &format!("doctor_verbose_{name}"), &out);
     }
 }
@@ -220,9 +221,9 @@ fn this_real_machine() {
     assert_eq!(status(&v, "os"), "ok");
     let (code2, out, _) = output(&mut ctx.ttm(["doctor"]));
     assert_eq!(code, code2);
-    let last = out.lines().last().unwrap();
     assert!(
-        last.starts_with("Ready") || last.starts_with("Not ready: "),
+        out.lines()
+            .any(|l| l.starts_with("Ready") || l.starts_with("Not ready: ")),
         "{out}"
     );
 }
@@ -361,7 +362,7 @@ fn empty_path() {
     assert_eq!(code, 1);
     assert!(err.is_empty(), "{err}");
     assert!(
-        out.contains("✗ os             could not tell which OS this is"),
+        out.contains("✗ Operating system    could not tell which OS this is"),
         "{out}"
     );
     let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
@@ -377,10 +378,14 @@ fn a_workspace_that_is_a_file() {
     let ctx = profile("ubuntu-nvidia");
     let file = ctx.temp.path().join("file");
     std::fs::write(&file, "x").unwrap();
-    let (code, out, _) = output(ctx.ttm(["doctor", "--workspace"]).arg(&file));
+    let (code, out, _) = output(
+        ctx.ttm(["doctor", "--workspace"])
+            .arg(&file)
+            .env("COLUMNS", "1000"),
+    );
     assert_eq!(code, 1);
     assert!(
-        out.contains("✗ workspace      cannot be used: workspace"),
+        out.contains("✗ Workspace           cannot be used: workspace"),
         "{out}"
     );
     assert!(out.contains("is a file, not a folder"), "{out}");
@@ -404,11 +409,103 @@ fn quiet_shows_only_problems() {
     let (code, out, _) = output(&mut ctx.ttm(["doctor", "-q"]));
     assert_eq!(code, 1);
     assert!(!out.contains('✓'), "{out}");
-    assert!(out.contains("✗ xcode-clt"), "{out}");
+    assert!(out.contains("✗ Command Line Tools"), "{out}");
     assert!(
-        out.trim_end().ends_with("Not ready: 6 problems, 1 warning"),
+        out.contains("\nNot ready: 6 problems, 1 warning\n`ttm setup` fixes 7 of these"),
         "{out}"
     );
+}
+
+/// A fix line is a command to paste: it starts with a program and holds no
+/// prose ("then", "(see …)", a second way in parentheses).
+fn pasteable(fix: &str) -> bool {
+    let first = fix.split_whitespace().next().unwrap_or("");
+    let programs = [
+        "ttm",
+        "xcode-select",
+        "/bin/bash",
+        "brew",
+        "curl",
+        "sudo",
+        "export",
+        "arch",
+        "conda",
+        "rm",
+        "mkdir",
+        "softwareupdate",
+    ];
+    (programs.contains(&first) || first.starts_with('/'))
+        && !fix.contains("   (")
+        && !fix.contains("then")
+        && !fix.contains("(see ")
+        && !fix.contains(", or ")
+}
+
+#[test]
+fn every_fix_line_is_a_command_and_each_is_shown_once() {
+    for (name, _) in PROFILES {
+        let ctx = profile(name);
+        let (code, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
+        let doc = check_contract(code, &out);
+        for c in doc["checks"].as_array().unwrap() {
+            if let Some(fix) = c["fix"].as_str() {
+                assert!(pasteable(fix), "{name} {}: {fix:?}", c["id"]);
+            }
+        }
+        let (_, out, _) = output(&mut ctx.ttm(["doctor"]));
+        let fixes: Vec<&str> = out.lines().filter(|l| l.starts_with("    fix: ")).collect();
+        let mut unique = fixes.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            fixes.len(),
+            unique.len(),
+            "{name}: a fix shown twice:\n{out}"
+        );
+        assert!(
+            !out.contains("xcode-clt") && !out.contains("✗ env "),
+            "{name}: an id shown:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn mac_only_rows_are_hidden_off_a_mac_unless_verbose() {
+    let ctx = profile("ubuntu-nvidia");
+    let (_, out, _) = output(&mut ctx.ttm(["doctor"]));
+    assert!(!out.contains("not a Mac"), "{out}");
+    let (_, out, _) = output(&mut ctx.ttm(["doctor", "-v"]));
+    assert_eq!(out.matches("not a Mac").count(), 4, "{out}");
+}
+
+#[test]
+fn the_layout_at_80_and_120_columns() {
+    for name in ["fresh-mac", "apple-silicon-rosetta"] {
+        for cols in ["80", "120"] {
+            let ctx = profile(name).env("COLUMNS", cols);
+            let (_, out, _) = output(&mut ctx.ttm(["doctor"]));
+            let width: usize = cols.parse().unwrap();
+            for l in out.lines().filter(|l| !l.starts_with("    fix: ")) {
+                assert!(l.chars().count() <= width, "{name} at {cols}: {l:?}");
+            }
+            snapshot(&ctx, &format!("doctor_{name}_{cols}_columns"), &out);
+        }
+    }
+}
+
+#[test]
+fn the_report_names_no_user_unless_asked() {
+    let ctx = profile("fresh-mac");
+    let home = ctx.temp.path().join("Users").join("ada");
+    std::fs::create_dir_all(&home).unwrap();
+    let ctx = ctx.env("HOME", &home);
+    let (_, out, _) = output(&mut ctx.ttm(["doctor", "--report"]));
+    let home = home.display().to_string();
+    assert!(!out.contains(&home), "{out}");
+    assert!(!out.contains("ada"), "{out}");
+    assert!(out.contains("~/torch_to_the_metal"), "{out}");
+    let (_, out, _) = output(&mut ctx.ttm(["doctor", "--report", "--no-redact"]));
+    assert!(out.contains(&format!("{home}/torch_to_the_metal")), "{out}");
 }
 
 #[test]

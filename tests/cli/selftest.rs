@@ -264,3 +264,31 @@ fn a_matmul_larger_than_memory_is_refused_before_allocating() {
         "error: --size 40000 needs 19.2 GB for three 40000×40000 f32 matrices, and this machine has 17.2 GB of memory available; choose --size 37837 or less"
     );
 }
+
+#[test]
+fn without_a_gpu_the_verdict_says_cpu_only_and_no_line_is_over_100_columns() {
+    let ctx = TestContext::new();
+    let (_, out, _) = output(&mut ctx.ttm(["selftest", "--size", "64", "--steps", "20", "--json"]));
+    if json_of(&out)["device"]["kind"] != "cpu" {
+        return; // a machine with a GPU: the CPU-only wording does not apply
+    }
+    let (code, out, err) = output(&mut ctx.ttm(["selftest", "--size", "64", "--steps", "20"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Ready (CPU only: no GPU found): training matches"),
+        "{out}"
+    );
+    assert!(out.contains("PyTorch will compute on the CPU too"), "{out}");
+    assert!(
+        out.contains("(compiling, warming up: not in the median)"),
+        "{out}"
+    );
+    assert!(!out.contains("apart"), "{out}");
+    for l in out.lines() {
+        assert!(
+            l.chars().count() <= 100,
+            "{} columns: {l}",
+            l.chars().count()
+        );
+    }
+}

@@ -616,8 +616,123 @@ fn pty_cancel_changes_nothing() {
     pty.send("\r");
     assert_eq!(pty.exit_code(), 2);
     // The reader may still be catching up with the last output.
-    pty.expect("cancelled; nothing was changed", 1);
+    pty.expect("Cancelled. Nothing was changed.", 1);
+    assert!(!pty.text().contains("error:"), "{}", pty.text());
     assert_same_tree(&before, &tree(&ctx.home));
+}
+
+const CTRL_C: &str = "\x03";
+
+/// The cursor is visible again after the last time a prompt hid it.
+fn cursor_shown(text: &str) -> bool {
+    match text.rfind("\x1b[?25l") {
+        None => true,
+        Some(i) => text[i..].contains("\x1b[?25h"),
+    }
+}
+
+/// The prompts of Proceed / Customize, in the order they come, each with
+/// what it says first.
+const PROMPTS: [&str; 8] = [
+    "? Proceed with this plan?",
+    "? Workspace",
+    "? Environment ›",
+    "? Environment name",
+    "? Python version",
+    "? Extra packages",
+    "? Notebook tooling",
+    "? Run ttm's self-test",
+];
+
+#[test]
+fn pty_ctrl_c_at_every_prompt_shows_the_cursor_says_cancelled_and_exits_130() {
+    for (k, prompt) in PROMPTS.iter().enumerate() {
+        let (ctx, _) = recording_context();
+        let before = tree(&ctx.home);
+        let mut pty = Pty::spawn(&ctx, &["setup", "--no-selftest"]);
+        pty.expect("Proceed with this plan?", 1);
+        pty.expect("Cancel", 1);
+        if k > 0 {
+            pty.send(DOWN);
+            pty.expect("❯ Customize", 1);
+            pty.send("\r");
+            for earlier in &PROMPTS[1..k] {
+                pty.expect(earlier, 1);
+                pty.send("\r");
+            }
+        }
+        pty.expect(prompt, 1);
+        pty.send(CTRL_C);
+        assert_eq!(pty.exit_code(), 130, "at {prompt:?}:\n{}", pty.text());
+        pty.expect("Cancelled", 1);
+        let text = pty.text();
+        assert!(!text.contains("error:"), "at {prompt:?}:\n{text}");
+        assert!(
+            cursor_shown(&text),
+            "cursor left hidden at {prompt:?}:\n{text:?}"
+        );
+        assert_same_tree(&before, &tree(&ctx.home));
+    }
+}
+
+#[test]
+fn pty_customize_without_conda_offers_no_conda_and_asks_again_on_bad_answers() {
+    let (ctx, log) = recording_context();
+    let mut pty = Pty::spawn(&ctx, &["setup", "--no-selftest"]);
+    pty.expect("Proceed with this plan?", 1);
+    pty.expect("Cancel", 1);
+    pty.send(DOWN);
+    pty.expect("❯ Customize", 1);
+    pty.send("\r");
+    pty.expect("Workspace", 1);
+    pty.send("\r");
+    pty.expect("none (pip install --user)", 1);
+    let menu = pty.text();
+    let menu = &menu[menu.rfind("Environment").unwrap()..];
+    assert!(
+        !menu.contains("conda"),
+        "conda offered without conda:\n{menu}"
+    );
+    pty.send("\r");
+    pty.expect("Environment name", 1);
+    pty.send("bad name!\r");
+    pty.expect("is not an environment name", 1);
+    pty.send("\r");
+    pty.expect("Python version", 1);
+    pty.send("3.99\r");
+    pty.expect("PyTorch has no wheels for Python 3.99", 1);
+    // Asked again: the default (auto) this time.
+    pty.send("\r");
+    pty.expect("Extra packages", 1);
+    pty.send("\r");
+    pty.expect("Notebook tooling", 1);
+    pty.send("\r");
+    pty.expect("self-test at the end", 1);
+    pty.send("\r");
+    pty.expect("Proceed with this plan?", 2);
+    pty.send(DOWN);
+    pty.send(DOWN);
+    pty.expect("❯ Cancel", 1);
+    pty.send("\r");
+    assert_eq!(pty.exit_code(), 2, "{}", pty.text());
+    pty.expect("Cancelled. Nothing was changed.", 1);
+    let text = pty.text();
+    assert!(
+        !text.contains("--env-name"),
+        "a flag named inside a prompt:\n{text}"
+    );
+    assert!(
+        !text.contains("3.99 from") && !text.contains("python3.99"),
+        "{text}"
+    );
+    assert!(!text.contains("keeping the current choice"), "{text}");
+    assert!(!text.contains("error:"), "{text}");
+    assert!(
+        !log.exists()
+            || !std::fs::read_to_string(&log)
+                .unwrap()
+                .contains("pip install")
+    );
 }
 
 #[test]
@@ -646,7 +761,6 @@ fn pty_customize_one_value_then_proceed() {
     pty.send("\r");
     pty.expect("ttm setup: the plan", 2);
     pty.expect("Proceed with this plan?", 3);
-    assert!(pty.text().contains("--prompt book"), "{}", pty.text());
     pty.send("\r"); // Proceed
     assert_eq!(pty.exit_code(), 0, "{}", pty.text());
     let commands = std::fs::read_to_string(&log).unwrap();
@@ -946,7 +1060,9 @@ fn reinstall_forces_torch_again_after_nothing_to_do() {
     assert_eq!(code, 0);
     assert!(out.contains("Nothing to do"), "{out}");
     std::fs::write(&log, "").unwrap();
-    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest", "--reinstall"]));
+    // -v: the plan shows each step's commands.
+    let (code, out, err) =
+        output(&mut ctx.ttm(["setup", "--yes", "--no-selftest", "--reinstall", "-v"]));
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("-m pip install --force-reinstall --no-deps torch torchvision torchaudio"),
@@ -992,4 +1108,31 @@ fn a_broken_workspace_manifest_stops_setup_instead_of_losing_its_chapters() {
         line.contains("chapters") && line.contains("fix the file"),
         "{err}"
     );
+}
+
+#[test]
+fn the_plan_screen_sums_up_first_and_keeps_internals_for_verbose() {
+    let ctx = TestContext::fixture("fresh-mac").isolated();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--dry-run"]));
+    assert_eq!(code, 0, "{err}");
+    let installs = out
+        .find("  installs     Xcode command line tools, Homebrew")
+        .expect(&out);
+    let download = out
+        .find("  download     about 85 MB for PyTorch")
+        .expect(&out);
+    let first_step = out.find("[to do]").unwrap();
+    assert!(installs < download && download < first_step, "{out}");
+    assert!(
+        out.contains("  workspace    ~/torch_to_the_metal\n"),
+        "{out}"
+    );
+    let home = ctx.home.display().to_string();
+    assert!(
+        !out.contains(&format!("{home}/torch_to_the_metal")),
+        "{out}"
+    );
+    assert!(!out.contains("selftest --json"), "{out}");
+    let (_, out, _) = output(&mut ctx.ttm(["setup", "--dry-run", "-v"]));
+    assert!(out.contains("$ ttm selftest --json"), "{out}");
 }
