@@ -203,7 +203,13 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
         .results
         .windows(2)
         .all(|w| w[0].precision == w[1].precision);
-    for (name, drop) in [("vs CPU", all_cpu), ("Precision", one_precision)] {
+    // No device with a known peak (every CPU, say): no "Of peak" column.
+    let no_peak = doc.results.iter().all(|r| r.share_of_peak.is_none());
+    for (name, drop) in [
+        ("vs CPU", all_cpu),
+        ("Precision", one_precision),
+        ("Of peak", no_peak),
+    ] {
         if let Some(i) = t.headers.iter().position(|h| h == name).filter(|_| drop) {
             t.headers.remove(i);
             t.right_aligned.remove(i);

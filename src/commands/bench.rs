@@ -174,9 +174,11 @@ fn print_human(
     } else {
         "  vs CPU: against the same framework's CPU row; Burn vs PyTorch: PyTorch's median ÷ Burn's\n  (above 1×, Burn is faster), only at equal precision: PyTorch runs in Burn's, TF32 or fp32"
     }));
-    out.line(out.dim(
-        "  Of peak: GFLOP/s over the device's datasheet peak at that precision, where known",
-    ));
+    out.line(
+        out.dim(
+            "  Of peak: GFLOP/s over the device's datasheet peak at that precision, where known",
+        ),
+    );
     if let Some(v) = &doc.torch_version {
         out.line(out.dim(format!("  PyTorch {v}")));
     }

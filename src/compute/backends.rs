@@ -159,7 +159,7 @@ pub struct CpuBackendNote {
 }
 
 /// How to build ttm with the fast CPU path on Linux.
-pub const OPENBLAS_HINT: &str = "for the BLAS CPU path (NdArray on OpenBLAS, about twice Candle's matrix-product rate), `apt-get install libopenblas-dev` and rebuild ttm with `cargo install --path . --features openblas` (or `cargo build --release --features openblas`)";
+pub const OPENBLAS_HINT: &str = "for the BLAS CPU path (NdArray on OpenBLAS, about twice Candle's matrix-product rate):\n  `apt-get install libopenblas-dev`, then `cargo install --path . --features openblas`";
 
 impl CpuBackendNote {
     /// This build's, with OpenBLAS's own answers where it is linked in.
@@ -198,7 +198,7 @@ impl CpuBackendNote {
         }
     }
 
-    /// One line for the screen: "CPU: Burn NdArray on OpenBLAS (Haswell kernels, …)".
+    /// A few lines for the screen, none over 100 columns: "CPU backend: Burn NdArray on OpenBLAS (…)".
     pub fn line(&self) -> String {
         let mut line = match (self.default_backend, self.blas) {
             (BackendKind::Ndarray, Some(blas)) => {
@@ -212,11 +212,11 @@ impl CpuBackendNote {
         };
         if let Some(forced) = &self.coretype_forced {
             line.push_str(&format!(
-                "; OPENBLAS_CORETYPE={forced} chooses those kernels: on a processor it was not set for,                  `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ttm …` lets OpenBLAS pick its own (ttm checks every product it times)"
+                "\n  OPENBLAS_CORETYPE={forced} chooses those kernels; on a processor it was not set for,\n  `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ttm …` lets OpenBLAS pick its own\n  (ttm checks every product it times)"
             ));
         }
         if let Some(hint) = &self.hint {
-            line.push_str(&format!("; {hint}"));
+            line.push_str(&format!("\n  {hint}"));
         }
         line
     }

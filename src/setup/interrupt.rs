@@ -34,7 +34,11 @@ fn pass_through() -> &'static PassThrough {
     static PASS_THROUGH: OnceLock<PassThrough> = OnceLock::new();
     PASS_THROUGH.get_or_init(|| {
         let p = PassThrough {
-            live: [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)],
+            live: [
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+            ],
             pass: [
                 Arc::new(AtomicBool::new(true)),
                 Arc::new(AtomicBool::new(true)),

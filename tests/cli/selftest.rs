@@ -127,10 +127,11 @@ fn the_ndarray_backend_is_selectable_and_the_cpu_backend_is_named() {
         "20",
     ]));
     assert_eq!(code, 0, "{err}");
-    let line = out
-        .lines()
-        .find(|l| l.contains("CPU backend: "))
+    let at = out
+        .find("CPU backend: ")
         .unwrap_or_else(|| panic!("no CPU backend line:\n{out}"));
+    // The line and the indented lines under it.
+    let line = &out[at..];
     if cfg!(feature = "openblas") {
         assert!(
             line.contains("Burn NdArray, matrix products on OpenBLAS"),
