@@ -32,6 +32,8 @@ pub const ROOTS_OWN_FOLDERS: [&str; 5] = [
     "XDG_STATE_HOME",
     "XDG_RUNTIME_DIR",
 ];
+/// OpenBLAS's forced kernel family, reported by bench and selftest (OpenBLAS reads it itself).
+pub const OPENBLAS_CORETYPE: &str = "OPENBLAS_CORETYPE";
 /// An active conda installation's conda executable.
 pub const CONDA_EXE: &str = "CONDA_EXE";
 /// The activated conda environment's prefix (`conda activate NAME`).

@@ -98,7 +98,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
         .results
         .iter()
         .any(|r| r.on_cpu())
-        .then(CpuBackendNote::current);
+        .then(|| CpuBackendNote::current(&ctx.sys));
     doc.cpu_backend = cpu_note.as_ref().and_then(|n| serde_json::to_value(n).ok());
     if let Some(TorchSide::Ready { probe, .. }) = &torch_side {
         doc.torch_version = Some(probe.version.clone());

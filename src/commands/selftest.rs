@@ -65,7 +65,14 @@ pub fn run(ctx: &Context, args: &SelftestArgs) -> Result<Status> {
             .json_doc(&SelftestReport::new(ready, &runs, all, &discovered));
     } else {
         let looked_for_gpu = options.targets == TargetSelection::Best;
-        print_human(&ctx.out, &runs, &skipped, all, looked_for_gpu);
+        print_human(
+            &ctx.out,
+            &runs,
+            &skipped,
+            all,
+            looked_for_gpu,
+            &CpuBackendNote::current(&ctx.sys),
+        );
     }
     Ok(if ready {
         Status::Success
@@ -80,6 +87,7 @@ fn print_human(
     skipped: &[&Discovered],
     all: bool,
     looked_for_gpu: bool,
+    cpu_note: &CpuBackendNote,
 ) {
     for r in reports {
         let backend = r.found.target.backend;
@@ -172,7 +180,7 @@ fn print_human(
         .iter()
         .any(|r| r.found.target.device == DeviceKind::Cpu || r.cpu.is_some())
     {
-        out.line(out.dim(CpuBackendNote::current().line()));
+        out.line(out.dim(cpu_note.line()));
     }
     // A default run that found no GPU: say so first, and what it means.
     let cpu_only = looked_for_gpu && only_cpu && !skipped.is_empty();

@@ -162,17 +162,16 @@ pub struct CpuBackendNote {
 pub const OPENBLAS_HINT: &str = "for the BLAS CPU path (NdArray on OpenBLAS, about twice Candle's matrix-product rate):\n  `apt-get install libopenblas-dev`, then `cargo install --path . --features openblas`";
 
 impl CpuBackendNote {
-    /// This build's, with OpenBLAS's own answers where it is linked in.
-    pub fn current() -> CpuBackendNote {
+    /// This build's, with OpenBLAS's own answers where it is linked in, and
+    /// `OPENBLAS_CORETYPE` as this process was given it.
+    pub fn current(sys: &crate::system::System) -> CpuBackendNote {
         let (blas_config, blas_core) = openblas_info();
         CpuBackendNote::new(
             CpuBlas::CURRENT,
             BuildOs::CURRENT,
             blas_config,
             blas_core,
-            std::env::var("OPENBLAS_CORETYPE")
-                .ok()
-                .filter(|v| !v.is_empty()),
+            sys.var_non_empty(crate::env_vars::OPENBLAS_CORETYPE),
         )
     }
 
@@ -571,7 +570,10 @@ mod tests {
             "CPU backend: Burn NdArray, matrix products on Accelerate"
         );
 
-        let here = CpuBackendNote::current();
+        let here = CpuBackendNote::current(&crate::system::System::from_parts(
+            Vec::<(String, String)>::new(),
+            "/",
+        ));
         assert_eq!(here.blas.is_some(), CpuBlas::CURRENT.is_some());
         if cfg!(feature = "openblas") {
             // The library answers: its version and the kernels it chose.
