@@ -111,17 +111,17 @@ fn ask_torch(probe: &Probe, python: &Path) -> (Result<String, ProbeFailure>, Opt
     if !probe.kept_answers {
         return (run_script(probe, python, TORCH_PROBE_SCRIPT), None);
     }
-    let slot = probe_cache::slot(probe.sys, python, TORCH_PROBE_SCRIPT);
-    if let Some(kept) = slot.as_ref().and_then(|s| probe_cache::load(probe.sys, s)) {
+    let kept = probe_cache::slot(probe.sys, python, TORCH_PROBE_SCRIPT)
+        .and_then(|slot| probe_cache::load(probe.sys, &slot));
+    if let Some(kept) = kept {
         return (Ok(kept.answer), Some(kept.asked_at));
     }
     let answer = run_script(probe, python, TORCH_PROBE_SCRIPT);
-    if let (Some(slot), Ok(text)) = (&slot, &answer) {
-        if parse_torch_probe(text).is_ok() {
-            // Keyed after the probe ran: the first `import torch` writes
-            // Python's byte-code caches, which the key sees.
-            let slot =
-                probe_cache::slot(probe.sys, python, TORCH_PROBE_SCRIPT).unwrap_or(slot.clone());
+    if let Ok(text) = &answer {
+        // Keyed after the probe ran: the first `import torch` writes Python's
+        // byte-code caches, which the key sees.
+        let slot = probe_cache::slot(probe.sys, python, TORCH_PROBE_SCRIPT);
+        if let (Some(slot), true) = (slot, parse_torch_probe(text).is_ok()) {
             // Not kept is only slower next time; the probe itself answered.
             let _ = probe_cache::store(probe.sys, &slot, text);
         }
