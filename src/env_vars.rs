@@ -7,6 +7,8 @@
 pub const TTM_WORKSPACE: &str = "TTM_WORKSPACE";
 /// Seconds each probe of `ttm doctor` may take (default 10).
 pub const TTM_PROBE_TIMEOUT: &str = "TTM_PROBE_TIMEOUT";
+/// CubeCL's autotune effort on a GPU: minimal (default), balanced, extensive, full.
+pub const TTM_AUTOTUNE: &str = "TTM_AUTOTUNE";
 /// Home directory: the default workspace and the shell profile live under it.
 pub const HOME: &str = "HOME";
 /// Where programs are looked up; the only search path ttm uses.

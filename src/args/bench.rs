@@ -32,6 +32,7 @@ pub struct BenchOptions {
 
 impl BenchOptions {
     pub fn from_args(sys: &System, args: &BenchArgs) -> Result<BenchOptions> {
+        super::check_tune_effort(sys)?;
         if args.size == 0 {
             return Err(Error::bad_input(
                 "--size must be at least 1 (the default is 5000, the book's 5000×5000 matmul)",

@@ -58,6 +58,18 @@ pub fn backend_kind(choice: BackendChoice) -> Option<BackendKind> {
     }
 }
 
+/// Refuse a `TTM_AUTOTUNE` that names no autotune effort (unset or empty is the default).
+pub fn check_tune_effort(sys: &crate::system::System) -> Result<()> {
+    use crate::compute::backends::TuneEffort;
+    match sys.var_non_empty(crate::env_vars::TTM_AUTOTUNE) {
+        Some(v) if TuneEffort::parse(&v).is_none() => Err(Error::bad_input(format!(
+            "TTM_AUTOTUNE={v} is not an autotune effort; use one of {}, or unset it",
+            TuneEffort::NAMES.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Refuse a `--size` whose three N×N f32 matrices do not fit in the GPU's
 /// free memory (`free` from `nvidia-smi`; unknown passes).
 pub fn check_gpu_fits(size: usize, free: Option<u64>, gpu: Option<&str>) -> Result<()> {

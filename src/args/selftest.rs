@@ -36,6 +36,7 @@ pub const MAX_STEPS: u32 = 100_000;
 
 impl SelftestOptions {
     pub fn from_args(sys: &System, args: &SelftestArgs) -> Result<SelftestOptions> {
+        super::check_tune_effort(sys)?;
         if args.steps == 0 {
             return Err(Error::bad_input(
                 "--steps must be at least 1 (the book trains for 200 steps; the default)",

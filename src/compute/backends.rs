@@ -332,17 +332,52 @@ pub fn dispatch<W: BurnJob>(target: Target, workload: W) -> Result<W::Output, St
     }
 }
 
+/// How hard CubeCL's autotune works (its `AutotuneLevel`): the level sets how
+/// far apart two problem sizes must be to be tuned apart, so a lower level
+/// tunes fewer keys on a first call and shares each result more widely.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TuneEffort {
+    Minimal,
+    Balanced,
+    Extensive,
+    Full,
+}
+
+impl TuneEffort {
+    pub const NAMES: [&'static str; 4] = ["minimal", "balanced", "extensive", "full"];
+
+    pub fn parse(text: &str) -> Option<TuneEffort> {
+        match text {
+            "minimal" => Some(TuneEffort::Minimal),
+            "balanced" => Some(TuneEffort::Balanced),
+            "extensive" => Some(TuneEffort::Extensive),
+            "full" => Some(TuneEffort::Full),
+            _ => None,
+        }
+    }
+}
+
 /// CubeCL keeps its autotune results (minutes of kernel timing on a first
 /// run) in the `target/` folder of the Cargo project above the working
-/// directory, else in ~/.cache/cubecl. ttm is run from anywhere, so it keeps
-/// them in its own cache folder instead. Must run before CubeCL is first used.
-pub fn use_cubecl_cache(dir: std::path::PathBuf) {
+/// directory, else in ~/.cache/cubecl, and compiles every kernel again in each
+/// process (NVRTC on CUDA). ttm is run from anywhere, so it keeps both the
+/// tuning results and the compiled kernels (PTX, SPIR-V) in its own cache
+/// folder. Must run before CubeCL is first used.
+pub fn use_cubecl_cache(dir: std::path::PathBuf, effort: TuneEffort) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        use burn::cubecl::config::autotune::AutotuneLevel;
         use burn::cubecl::config::cache::CacheConfig;
         use burn::cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
         let mut config = CubeClRuntimeConfig::default().override_from_env();
-        config.autotune.cache = CacheConfig::File(dir);
+        config.autotune.cache = CacheConfig::File(dir.clone());
+        config.compilation.cache = Some(CacheConfig::File(dir));
+        config.autotune.level = match effort {
+            TuneEffort::Minimal => AutotuneLevel::Minimal,
+            TuneEffort::Balanced => AutotuneLevel::Balanced,
+            TuneEffort::Extensive => AutotuneLevel::Extensive,
+            TuneEffort::Full => AutotuneLevel::Full,
+        };
         // `set` panics if CubeCL already loaded its configuration: then its default stays.
         let _ = with_quiet_panics(|| std::panic::catch_unwind(|| CubeClRuntimeConfig::set(config)));
     });

@@ -173,12 +173,27 @@ pub fn discover_one(sys: &System, target: Target) -> Discovered {
     }
 }
 
-/// CubeCL's autotune results go to ~/.cache/ttm/cubecl (see [`backends::use_cubecl_cache`]).
+/// CubeCL's autotune results and compiled kernels go to ~/.cache/ttm/cubecl
+/// (see [`backends::use_cubecl_cache`]); `TTM_AUTOTUNE` sets the tuning effort.
 fn use_ttm_cache(sys: &System) {
     if let Ok(home) = sys.home() {
-        backends::use_cubecl_cache(home.join(".cache").join("ttm").join("cubecl"));
+        backends::use_cubecl_cache(
+            home.join(".cache").join("ttm").join("cubecl"),
+            tune_effort(sys),
+        );
     }
 }
+
+/// The autotune effort: `TTM_AUTOTUNE` where it names one (the command-line
+/// layer refuses any other value before compute runs), else the default.
+pub fn tune_effort(sys: &System) -> backends::TuneEffort {
+    sys.var_non_empty(crate::env_vars::TTM_AUTOTUNE)
+        .and_then(|v| backends::TuneEffort::parse(&v))
+        .unwrap_or(DEFAULT_TUNE_EFFORT)
+}
+
+/// See docs/bench.md ("First calls on a GPU") for the measurements behind it.
+pub const DEFAULT_TUNE_EFFORT: backends::TuneEffort = backends::TuneEffort::Minimal;
 
 /// The device's name from the system's own tools, where the backend cannot
 /// tell; asked through `platform`'s probe (its timeout, its parsers).

@@ -293,3 +293,28 @@ fn without_a_gpu_the_verdict_says_cpu_only_and_no_line_is_over_100_columns() {
         );
     }
 }
+
+#[test]
+fn an_autotune_effort_that_is_not_one_is_refused_before_anything_runs() {
+    let ctx = TestContext::new().env("TTM_AUTOTUNE", "fastest");
+    for argv in [
+        vec![
+            "selftest", "--device", "cpu", "--size", "64", "--steps", "5",
+        ],
+        vec!["bench", "--device", "cpu", "--size", "64", "--runs", "1"],
+    ] {
+        let (code, out, err) = output(&mut ctx.ttm(&argv));
+        assert_eq!(code, 2, "{argv:?}: {out}{err}");
+        assert!(
+            err.contains("TTM_AUTOTUNE=fastest") && err.contains("minimal, balanced"),
+            "{argv:?}: {err}"
+        );
+        assert!(out.is_empty(), "{argv:?}: nothing ran: {out}");
+    }
+    // A valid one runs (the CPU backends do not autotune).
+    let ctx = TestContext::new().env("TTM_AUTOTUNE", "full");
+    let (code, out, err) = output(&mut ctx.ttm([
+        "selftest", "--device", "cpu", "--size", "64", "--steps", "5",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+}
