@@ -561,3 +561,50 @@ fn a_probe_that_prints_without_end_is_stopped_by_its_timeout() {
         "{python}"
     );
 }
+
+#[test]
+fn a_closed_stdout_ends_ttm_quietly() {
+    // Before: `ttm … | head -1` panicked ("failed printing to stdout: Broken pipe", exit 101).
+    let ctx = TestContext::fixture("apple-silicon-ready");
+    let fixture = fixtures_dir().join("bench-results/mac-m1.json");
+    for args in [
+        vec!["doctor"],
+        vec!["doctor", "--json"],
+        vec!["scaffold", "list"],
+        vec!["completions", "bash"],
+        vec!["bench", "compare", fixture.to_str().unwrap()],
+        vec!["--help"],
+    ] {
+        let mut child = std_ttm(&ctx, &args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `| head -0`: the reader is gone before ttm writes its first line.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {err}");
+    }
+}
+
+/// `ttm ARGS` as a plain `std::process::Command`, in the context's environment
+/// (for tests that spawn, signal or pipe).
+fn std_ttm(ctx: &TestContext, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ttm"));
+    cmd.env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", ctx.path_var())
+        .env("LC_ALL", "C")
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env("TTM_TEST_FIXTURES", fixtures_dir())
+        .current_dir(ctx.temp.path())
+        .args(args);
+    for (k, v) in &ctx.extra_env {
+        cmd.env(k, v);
+    }
+    cmd
+}
