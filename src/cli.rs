@@ -155,8 +155,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct DoctorArgs {
-    /// Print a Markdown report to paste into a bug report
-    #[arg(long, conflicts_with = "json")]
+    /// Print a Markdown report to paste into a bug report (with --json: in its "report" key)
+    #[arg(long)]
     pub report: bool,
     /// With --report: keep HOME's path and the user name (redacted by default)
     #[arg(long, requires = "report")]
