@@ -608,3 +608,44 @@ fn std_ttm(ctx: &TestContext, args: &[&str]) -> std::process::Command {
     }
     cmd
 }
+
+#[test]
+fn a_full_disk_while_making_the_venv_says_to_free_space() {
+    // Before: the venv step's own fix, `sudo apt-get install -y python3-venv`.
+    // On a full disk venv prints only that ensurepip failed (its own output
+    // is swallowed), as here; df then says the disk is full.
+    let (mut ctx, log) = crate::setup::recording_context();
+    let python3 = ctx.shim_dir().join("python3");
+    let script = std::fs::read_to_string(&python3).unwrap().replace(
+        "  -m) echo",
+        "  -m) touch \"$TTM_TEST_LOG.full\"; \
+         echo \"Error: Command '['$5/bin/python3', '-m', 'ensurepip', '--upgrade', \
+         '--default-pip']' returned non-zero exit status 1.\"; exit 1; echo",
+    );
+    write_executable(&python3, &script);
+    ctx.shim(
+        "df",
+        r#"echo "Filesystem 1024-blocks Used Available Capacity Mounted on"
+if [ -f "$TTM_TEST_LOG.full" ]; then free=0; else free=90000000; fi
+echo "/dev/sda1 100000000 1000 $free 1% /""#,
+    );
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(log.with_extension("log.full").exists(), "the venv shim ran");
+    assert!(err.contains("step `environment`"), "{err}");
+    assert!(
+        err.contains("fix: the disk of the workspace is full (0 MB free): free some disk space"),
+        "{err}"
+    );
+    assert!(!err.contains("python3-venv"), "{err}");
+    // Where the program said so itself, the same fix.
+    std::fs::remove_file(log.with_extension("log.full")).unwrap();
+    let script = std::fs::read_to_string(&python3).unwrap().replace(
+        "returned non-zero exit status 1.",
+        "returned non-zero exit status 1. [Errno 28] No space left on device",
+    );
+    write_executable(&python3, &script);
+    let (code, _, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("fix: free some disk space"), "{err}");
+}
