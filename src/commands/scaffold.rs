@@ -166,7 +166,7 @@ fn activate_line(ctx: &Context, root: &Path) -> Activate {
 
 fn list(ctx: &Context) -> Result<Status> {
     let ws = ctx.workspace()?;
-    let templates = template::load_all(&ctx.sys, &ws)?;
+    let (templates, broken) = template::load_all(&ctx.sys, &ws)?;
     let out = &ctx.out;
     for (ignored, why) in template::ignored_user_folders(&ctx.sys, &ws)? {
         out.warn(format!(
@@ -191,14 +191,24 @@ fn list(ctx: &Context) -> Result<Status> {
                 })
             })
             .collect();
+        let broken: Vec<Value> = broken
+            .iter()
+            .map(|(name, e)| json!({"name": name, "error": e.to_string()}))
+            .collect();
         out.json_doc(&json!({
             "schema": 1,
             "templates_folder": ws.templates().display().to_string(),
             "templates": rows,
+            "broken": broken,
         }));
         return Ok(Status::Success);
     }
-    let width = templates.iter().map(|t| t.name.len()).max().unwrap_or(0);
+    let width = templates
+        .iter()
+        .map(|t| t.name.len())
+        .chain(broken.iter().map(|(n, _)| n.len()))
+        .max()
+        .unwrap_or(0);
     out.result("Templates for `ttm scaffold new NAME --template T`:");
     for t in &templates {
         let description = if t.metadata.description.is_empty() {
@@ -249,6 +259,12 @@ fn list(ctx: &Context) -> Result<Status> {
                 "", v.description
             ));
         }
+    }
+    for (name, e) in &broken {
+        out.result(format!(
+            "  {name:width$}  {}",
+            out.red(format!("broken: {e}"))
+        ));
     }
     out.result("Every template also takes (-d key=value):");
     let builtin: Vec<&(&str, &str)> = scaffold::vars::BUILT_IN_VARIABLES

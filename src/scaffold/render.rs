@@ -32,12 +32,19 @@ pub struct RenderedFile {
     pub contents: Vec<u8>,
 }
 
-/// Render every file of `template` for the project `name`.
-pub fn render_project(
-    template: &Template,
-    name: &str,
-    vars: &BTreeMap<String, String>,
-) -> Result<Vec<RenderedFile>> {
+/// The most one file of a template may render to.
+pub const MAX_FILE_BYTES: usize = 16 << 20;
+/// The most all files of a template may render to together.
+pub const MAX_TOTAL_BYTES: usize = 32 << 20;
+
+/// Parse every file of `template` (syntax, includes, recursion), render nothing.
+pub fn check(template: &Template) -> Result<()> {
+    compile(template).map(|_| ())
+}
+
+/// Every text file of `template` parsed into one sandboxed Tera, with the
+/// texts it was made from.
+fn compile(template: &Template) -> Result<(tera::Tera, Vec<(&TemplateFile, &str)>)> {
     let mut tera = super::sandbox::tera();
     let texts: Vec<(&TemplateFile, &str)> = template
         .files
@@ -71,6 +78,39 @@ pub fn render_project(
             ),
         });
     }
+    Ok((tera, texts))
+}
+
+/// A writer that takes at most `left` bytes, then fails (Tera stops there).
+struct Bounded {
+    buf: Vec<u8>,
+    left: usize,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if data.len() > self.left {
+            return Err(std::io::Error::other("over the size limit"));
+        }
+        self.left -= data.len();
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Render every file of `template` for the project `name`; refused when a
+/// file renders to more than [`MAX_FILE_BYTES`] or all to more than
+/// [`MAX_TOTAL_BYTES`] (stopped as it passes the bound, nothing written).
+pub fn render_project(
+    template: &Template,
+    name: &str,
+    vars: &BTreeMap<String, String>,
+) -> Result<Vec<RenderedFile>> {
+    let (tera, texts) = compile(template)?;
     let mut context = tera::Context::new();
     for (k, v) in vars {
         context.insert(k.as_str(), v);
@@ -78,11 +118,41 @@ pub fn render_project(
 
     let python = vars.get("python").map(String::as_str).unwrap_or_default();
     let mut rendered: Vec<RenderedFile> = Vec::new();
+    let mut total = 0usize;
+    let too_big = |file: &TemplateFile, what: String| Error::BadFile {
+        path: file.origin.clone(),
+        message: format!("{what}: a loop that runs too often? ttm writes no file that large"),
+    };
     for file in &template.files {
+        let left = MAX_FILE_BYTES.min(MAX_TOTAL_BYTES - total);
         let contents = if texts.iter().any(|(f, _)| f.path == file.path) {
-            let text = tera
-                .render(&file.path, &context)
-                .map_err(|e| template_error(file, &e))?;
+            let mut out = Bounded {
+                buf: Vec::new(),
+                left,
+            };
+            if let Err(e) = tera.render_to(&file.path, &context, &mut out) {
+                if out.left == 0 || is_over_limit(&e) {
+                    return Err(if left == MAX_FILE_BYTES {
+                        too_big(
+                            file,
+                            format!("renders to more than {} MiB", MAX_FILE_BYTES >> 20),
+                        )
+                    } else {
+                        too_big(
+                            file,
+                            format!(
+                                "the template's files together render to more than {} MiB",
+                                MAX_TOTAL_BYTES >> 20
+                            ),
+                        )
+                    });
+                }
+                return Err(template_error(file, &e));
+            }
+            let text = String::from_utf8(out.buf).map_err(|_| Error::BadFile {
+                path: file.origin.clone(),
+                message: "renders to text that is not UTF-8".into(),
+            })?;
             if file.path == NOTEBOOK_CELLS {
                 notebook_json(&split_cells(&text), python).into_bytes()
             } else {
@@ -91,6 +161,16 @@ pub fn render_project(
         } else {
             file.contents.clone()
         };
+        if contents.len() > left {
+            return Err(too_big(
+                file,
+                format!(
+                    "the template's files together are more than {} MiB",
+                    MAX_TOTAL_BYTES >> 20
+                ),
+            ));
+        }
+        total += contents.len();
         let dest = destination(&file.path, name);
         if let Some(earlier) = rendered.iter().find(|r| r.dest == dest) {
             return Err(Error::BadFile {
@@ -105,6 +185,18 @@ pub fn render_project(
     }
     rendered.sort_by(|a, b| a.dest.cmp(&b.dest));
     Ok(rendered)
+}
+
+/// Whether Tera stopped because [`Bounded`] refused more.
+fn is_over_limit(err: &tera::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(s) = source {
+        if s.to_string().contains("over the size limit") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// Where a template file goes, relative to the workspace.

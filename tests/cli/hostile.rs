@@ -649,3 +649,118 @@ echo "/dev/sda1 100000000 1000 $free 1% /""#,
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("fix: free some disk space"), "{err}");
 }
+
+#[test]
+fn a_linked_templates_folder_is_refused_by_every_reader() {
+    // Before: `scaffold list` (and `new --dry-run`) read templates through the link.
+    let ctx = TestContext::new();
+    let outside = ctx.temp.path().join("elsewhere");
+    std::fs::create_dir_all(outside.join("evil")).unwrap();
+    std::fs::write(outside.join("evil/template.toml"), "description = \"x\"\n").unwrap();
+    std::fs::create_dir_all(ctx.workspace()).unwrap();
+    std::os::unix::fs::symlink(&outside, ctx.workspace().join("templates")).unwrap();
+    for args in [
+        vec!["scaffold", "list"],
+        vec!["scaffold", "list", "--json"],
+        vec!["scaffold", "new", "p1", "--dry-run"],
+        vec!["scaffold", "new", "p1", "--template", "evil", "--dry-run"],
+    ] {
+        let (code, out, err) = output(&mut ctx.ttm(&args));
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            err.contains("templates is a symbolic link"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.contains("evil") && !err.contains("evil"), "{out}{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn one_broken_template_does_not_hide_the_others() {
+    // Before: `scaffold list` exited 2 on the first broken template.
+    let ctx = TestContext::new();
+    user_template(&ctx, "mine", &[("main.py", "print('ok')\n")]);
+    let bad = user_template(&ctx, "broken", &[("main.py", "{% if %}\n")]);
+    let badmeta = user_template(&ctx, "badmeta", &[]);
+    std::fs::write(badmeta.join("template.toml"), "colour = 1\n").unwrap();
+    let (code, out, err) = output(&mut ctx.ttm(["scaffold", "list"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("  mine "), "{out}");
+    assert!(out.contains("  chapter "), "{out}");
+    let line = out.lines().find(|l| l.starts_with("  broken ")).unwrap();
+    assert!(
+        line.contains("broken: ") && line.contains("syntax error"),
+        "{line}"
+    );
+    assert!(
+        line.contains(bad.join("main.py").to_str().unwrap()),
+        "{line}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("badmeta") && l.contains("colour")),
+        "{out}"
+    );
+    let (code, out, _) = output(&mut ctx.ttm(["scaffold", "list", "--json"]));
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = doc["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"mine") && !names.contains(&"broken"),
+        "{names:?}"
+    );
+    let broken = doc["broken"].as_array().unwrap();
+    assert_eq!(broken.len(), 2, "{out}");
+    assert_eq!(broken[1]["name"], "broken");
+    assert!(
+        broken[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("syntax error"),
+        "{out}"
+    );
+    for t in ["broken", "badmeta"] {
+        let (code, _, err) = output(&mut ctx.ttm(["scaffold", "new", "p1", "--template", t]));
+        assert_eq!(code, 2, "{t}: {err}");
+    }
+}
+
+#[test]
+fn a_template_whose_output_is_huge_is_refused_and_writes_nothing() {
+    // Before: a loop within the range cap wrote 200 MB into main.py.
+    let ctx = TestContext::new();
+    user_template(
+        &ctx,
+        "huge",
+        &[(
+            "main.py",
+            "{% for i in range(end=10000) %}{% for j in range(end=2000) %}xxxxxxxxxx{% endfor %}{% endfor %}\n",
+        )],
+    );
+    // Three files of 12 MB each: each under the cap, together over it.
+    let twelve =
+        "{% for i in range(end=10000) %}{% for j in range(end=1200) %}x{% endfor %}{% endfor %}\n";
+    user_template(
+        &ctx,
+        "many",
+        &[("a.txt", twelve), ("b.txt", twelve), ("c.txt", twelve)],
+    );
+    for (template, needle) in [
+        ("huge", "main.py: renders to more than 16 MiB"),
+        ("many", "together render to more than 32 MiB"),
+    ] {
+        let (code, out, err) =
+            output(&mut ctx.ttm(["scaffold", "new", "p1", "--template", template]));
+        assert_eq!(code, 2, "{template}: {out}{err}");
+        assert!(err.contains(needle), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(!ctx.workspace().join("notebooks/p1").exists());
+        assert!(!ctx.workspace().join("ttm.toml").exists());
+    }
+}
