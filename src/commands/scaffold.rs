@@ -63,7 +63,12 @@ fn report_new(ctx: &Context, root: &Path, plan: &ChapterPlan, dry_run: bool) {
             "new_folders": plan.new_folders.iter().map(|f| relative(f)).filter(|f| !f.is_empty()).collect::<Vec<_>>(),
             "project_folders": plan.project_folders().iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "files": files,
-            "manifest": {"path": "ttm.toml", "created": !plan.manifest_exists},
+            "manifest": {
+                "path": "ttm.toml",
+                "created": !plan.manifest_exists,
+                "kept": plan.manifest_kept,
+                "new": plan.manifest_kept.then_some("ttm.toml.new"),
+            },
             "variables": plan.variables,
         }));
         return;
@@ -88,7 +93,10 @@ fn report_new(ctx: &Context, root: &Path, plan: &ChapterPlan, dry_run: bool) {
             out.line(format!("    {}", inside.display()));
         }
     }
-    let manifest = if plan.manifest_exists {
+    let manifest = if plan.manifest_kept {
+        "ttm.toml: you changed it, so yours is kept; ttm's version (the chapter recorded) \
+         is ttm.toml.new beside it"
+    } else if plan.manifest_exists {
         "ttm.toml (the chapter recorded)"
     } else {
         "ttm.toml (new, the chapter recorded)"

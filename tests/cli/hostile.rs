@@ -764,3 +764,42 @@ fn a_template_whose_output_is_huge_is_refused_and_writes_nothing() {
         assert!(!ctx.workspace().join("ttm.toml").exists());
     }
 }
+
+#[test]
+fn scaffold_keeps_a_ttm_toml_the_user_edited() {
+    // Before: scaffold rewrote it (the user's comments dropped).
+    let ctx = TestContext::new();
+    let ws = ctx.workspace();
+    let (code, _, err) = output(&mut ctx.ttm(["scaffold", "new", "p1"]));
+    assert_eq!(code, 0, "{err}");
+    let mine = format!(
+        "# my notes: keep this\n{}",
+        std::fs::read_to_string(ws.join("ttm.toml")).unwrap()
+    );
+    std::fs::write(ws.join("ttm.toml"), &mine).unwrap();
+    for (name, chapters) in [("p2", vec!["p1", "p2"]), ("p3", vec!["p1", "p2", "p3"])] {
+        let (code, out, err) = output(&mut ctx.ttm(["scaffold", "new", name]));
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("ttm.toml: you changed it, so yours is kept; ttm's version"),
+            "{out}"
+        );
+        assert!(out.contains("ttm.toml.new"), "{out}");
+        assert_eq!(std::fs::read_to_string(ws.join("ttm.toml")).unwrap(), mine);
+        let new = std::fs::read_to_string(ws.join("ttm.toml.new")).unwrap();
+        for c in chapters {
+            assert!(new.contains(&format!("[chapters.{c}]")), "{c}: {new}");
+        }
+        let (code, out, _) = output(&mut ctx.ttm([
+            "scaffold",
+            "new",
+            &format!("{name}x"),
+            "--json",
+            "--dry-run",
+        ]));
+        assert_eq!(code, 0);
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(doc["manifest"]["kept"], true, "{out}");
+        assert_eq!(doc["manifest"]["new"], "ttm.toml.new", "{out}");
+    }
+}
