@@ -250,6 +250,14 @@ fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> 
             // its choices count only when setup wrote it or the user edited
             // it: `ttm scaffold` writes one with plain defaults for its chapters.
             let m = manifest::chosen(&ctx.sys, ws)?;
+            if m.is_some() {
+                let state = crate::setup::state::State::inspect(&ctx.sys, ws)?;
+                if let Some(lost) = state.lost() {
+                    ctx.out.warn(format!(
+                        ".ttm/state is {lost}: the choices recorded in ttm.toml are kept"
+                    ));
+                }
+            }
             (m.map(|m| (m, ws.manifest())), None)
         }
     };

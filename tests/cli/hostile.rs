@@ -803,3 +803,58 @@ fn scaffold_keeps_a_ttm_toml_the_user_edited() {
         assert_eq!(doc["manifest"]["new"], "ttm.toml.new", "{out}");
     }
 }
+
+#[test]
+fn the_choices_survive_a_lost_or_broken_state() {
+    // Before: without .ttm/state the next `setup --yes` wrote ttm.toml and
+    // requirements.txt with the defaults (pandas and --no-selftest dropped).
+    let (ctx, log) = crate::setup::recording_context();
+    std::fs::write(log.with_extension("log.pip-ok"), "").unwrap();
+    let (code, out, err) = output(&mut ctx.ttm([
+        "setup",
+        "--yes",
+        "--no-selftest",
+        "--packages",
+        "pandas",
+        "--env-name",
+        "book",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let ws = ctx.workspace();
+    let manifest = std::fs::read_to_string(ws.join("ttm.toml")).unwrap();
+    let requirements = std::fs::read_to_string(ws.join("requirements.txt")).unwrap();
+    assert!(manifest.contains("selftest = false") && manifest.contains("\"pandas\""));
+    for (what, state) in [
+        ("missing", None),
+        ("unreadable", Some("steps = [[[ not toml")),
+    ] {
+        match state {
+            None => std::fs::remove_file(ws.join(".ttm/state")).unwrap(),
+            Some(text) => std::fs::write(ws.join(".ttm/state"), text).unwrap(),
+        }
+        let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes"]));
+        assert_eq!(code, 0, "{what}: {out}{err}");
+        assert_eq!(
+            std::fs::read_to_string(ws.join("ttm.toml")).unwrap(),
+            manifest,
+            "{what}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(ws.join("requirements.txt")).unwrap(),
+            requirements,
+            "{what}"
+        );
+        assert!(!ws.join("ttm.toml.new").exists(), "{what}");
+        assert!(!out.contains("Self-test"), "{what}: {out}");
+        assert!(
+            err.contains(&format!(
+                ".ttm/state is {what}: the choices recorded in ttm.toml are kept"
+            )),
+            "{what}: {err}"
+        );
+    }
+    // With the state back, no such line.
+    let (code, _, err) = output(&mut ctx.ttm(["setup", "--yes"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains(".ttm/state"), "{err}");
+}
