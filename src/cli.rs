@@ -191,6 +191,10 @@ pub struct SetupArgs {
     /// Reinstall torch, torchvision and torchaudio even where pip thinks they are there
     #[arg(long)]
     pub reinstall: bool,
+    /// Leave the lock of a workspace set up with --from: install from requirements.txt and
+    /// write a new requirements.lock
+    #[arg(long, conflicts_with = "from")]
+    pub upgrade: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -61,6 +61,13 @@ impl State {
     }
 }
 
+/// `.ttm/pinned`: written by `ttm setup --from` (it holds the path of the
+/// lock it installed), it keeps the workspace on its `requirements.lock`
+/// until `ttm setup --upgrade` removes it.
+pub fn pinned_path(ws: &Workspace) -> PathBuf {
+    ws.state_dir().join("pinned")
+}
+
 /// `.ttm/state` as found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {

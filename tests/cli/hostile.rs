@@ -858,3 +858,77 @@ fn the_choices_survive_a_lost_or_broken_state() {
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains(".ttm/state"), "{err}");
 }
+
+#[test]
+fn a_workspace_set_up_from_a_lock_stays_on_it() {
+    // Before: plain `ttm setup` after `--from` installed from the unpinned
+    // requirements.txt (past the lock) and wrote a new lock.
+    let (ctx, log) = crate::setup::recording_context();
+    std::fs::write(log.with_extension("log.pip-ok"), "").unwrap();
+    let venv_python = ctx.temp.path().join("shims/venv-python");
+    let script = std::fs::read_to_string(&venv_python)
+        .unwrap()
+        .replace(r#"echo "venv-python $1 $2 $3""#, r#"echo "venv-python $*""#);
+    write_executable(&venv_python, &script);
+    let old = ctx.temp.path().join("old-mac");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(
+        old.join("ttm.toml"),
+        "schema = 1\nttm_version = \"0.1.0\"\n[environment]\nkind = \"venv\"\nname = \"book\"\npython = \"3.11\"\n[packages]\nextra = []\nnotebook = false\nselftest = false\n",
+    )
+    .unwrap();
+    std::fs::write(old.join("requirements.lock"), "torch==2.99.0\n").unwrap();
+    let from = old.join("ttm.toml").display().to_string();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--from", &from]));
+    assert_eq!(code, 0, "{out}{err}");
+    let ws = ctx.workspace();
+    let lock = std::fs::read(ws.join("requirements.lock")).unwrap();
+    let pips = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.contains("-m pip install"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let first = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        pips(&first)[0].ends_with(&format!("-r {}", old.join("requirements.lock").display())),
+        "{first}"
+    );
+    // The user adds a package to requirements.txt: plain setup stays on the lock.
+    let mut req = std::fs::read_to_string(ws.join("requirements.txt")).unwrap();
+    req.push_str("pandas\n");
+    std::fs::write(ws.join("requirements.txt"), &req).unwrap();
+    std::fs::write(&log, "").unwrap();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let second = std::fs::read_to_string(&log).unwrap();
+    for line in pips(&second) {
+        assert!(
+            line.ends_with(&format!("-r {}", ws.join("requirements.lock").display())),
+            "{second}"
+        );
+    }
+    assert!(
+        out.contains("ttm setup --upgrade"),
+        "says how to leave the lock: {out}"
+    );
+    assert_eq!(std::fs::read(ws.join("requirements.lock")).unwrap(), lock);
+    // Asked for: --upgrade installs from requirements.txt and writes a new lock.
+    std::fs::write(&log, "").unwrap();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--upgrade"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let third = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        pips(&third)
+            .last()
+            .unwrap()
+            .ends_with(&format!("-r {}", ws.join("requirements.txt").display())),
+        "{third}"
+    );
+    // And from then on the workspace follows requirements.txt.
+    std::fs::write(&log, "").unwrap();
+    let (code, out, _) = output(&mut ctx.ttm(["setup", "--yes"]));
+    assert_eq!(code, 0);
+    assert!(!out.contains("--upgrade"), "{out}");
+    assert!(pips(&std::fs::read_to_string(&log).unwrap()).is_empty());
+}
