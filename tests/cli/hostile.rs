@@ -932,3 +932,49 @@ fn a_workspace_set_up_from_a_lock_stays_on_it() {
     assert!(!out.contains("--upgrade"), "{out}");
     assert!(pips(&std::fs::read_to_string(&log).unwrap()).is_empty());
 }
+
+#[test]
+fn a_hung_uname_does_not_hold_up_python_and_each_interpreter_is_asked_once() {
+    // Before: the Python probe asked `uname -s` first (is /usr/bin/python3
+    // Apple's stub?) and waited for it; and one interpreter reached through
+    // two PATH entries (/usr/bin and a /bin linked to it) was asked twice.
+    assert!(
+        std::path::Path::new("/usr/bin/python3").exists(),
+        "the test needs /usr/bin/python3 (as CI has)"
+    );
+    let mut ctx = TestContext::new().env("TTM_PROBE_TIMEOUT", "2");
+    let log = ctx.temp.path().join("calls.log");
+    let ctx_log = log.display().to_string();
+    ctx.shim(
+        "uname",
+        &format!("echo \"uname $*\" >> {ctx_log}; exec sleep 30"),
+    );
+    // A python3 that fails, in a folder also reached through a link to it.
+    let py = ctx.temp.path().join("py");
+    std::fs::create_dir_all(&py).unwrap();
+    write_executable(
+        &py.join("python3"),
+        &format!("#!/bin/sh\necho \"python3\" >> {ctx_log}\nexit 1\n"),
+    );
+    let linked = ctx.temp.path().join("py-link");
+    std::os::unix::fs::symlink(&py, &linked).unwrap();
+    ctx.path_front.push(py);
+    ctx.path_front.push(linked);
+    let started = std::time::Instant::now();
+    let (_, out, err) = output(&mut ctx.ttm(["doctor", "--json"]));
+    let took = started.elapsed();
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        calls.lines().filter(|l| *l == "python3").count(),
+        1,
+        "one interpreter, asked once: {calls}"
+    );
+    assert!(
+        !calls.lines().any(|l| l == "uname -s"),
+        "the Python and git probes do not ask uname: {calls}"
+    );
+    // The hung uname is the OS probe's alone: the doctor takes one timeout.
+    assert!(took < std::time::Duration::from_secs(15), "{took:?}");
+    assert_eq!(doc["facts"]["os"], "other", "{out}");
+}
