@@ -234,6 +234,10 @@ fn parallel_scaffolds_lose_no_chapter() {
     });
     let mut won = Vec::new();
     for (i, (code, out, err)) in results.into_iter().enumerate() {
+        // Before the lock, losers were told to `rm -r` the winner's staging
+        // folder: nobody is told to delete anything here.
+        assert!(!err.contains("rm ") && !out.contains("rm "), "p{i}: {out}{err}");
+        assert!(!err.contains("ttm-partial"), "p{i}: {err}");
         match code {
             0 => won.push(format!("p{i}")),
             2 => {
@@ -244,6 +248,7 @@ fn parallel_scaffolds_lose_no_chapter() {
                     "{err}"
                 );
                 assert!(err.contains("is writing in it"), "{err}");
+                assert!(err.contains("wait for it to finish, then run this again"), "{err}");
                 assert_eq!(err.lines().count(), 1, "{err}");
             }
             other => panic!("p{i}: {other}: {out}{err}"),
