@@ -32,6 +32,9 @@ fn new(ctx: &Context, args: &ScaffoldNewArgs) -> Result<Status> {
             &format!("ttm scaffold new {}", args.name),
         )?),
     };
+    if lock.is_some() {
+        crate::workspace_lock::refuse_linked_files(&ws, &crate::workspace_lock::SCAFFOLD_WRITES)?;
+    }
     let mut plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &options.project)?;
     if let Some(lock) = &lock {
         // The lock made the workspace folder (if new): the write still reports it.

@@ -64,6 +64,9 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
         true => None,
         false => Some(WorkspaceLock::acquire(&ws, "ttm setup")?),
     };
+    if !args.dry_run {
+        crate::workspace_lock::refuse_linked_files(&ws, &crate::workspace_lock::SETUP_WRITES)?;
+    }
 
     // 3. The machine.
     let spinner = ctx.out.spinner("Looking at this machine");

@@ -462,4 +462,53 @@ mod tests {
             Path::new("notebooks/ch4/database.py")
         );
     }
+
+    proptest::proptest! {
+        /// However a render writes (chunks of any size), what is kept never
+        /// passes the bound, and the writer refuses exactly when it would.
+        #[test]
+        fn the_bounded_writer_keeps_at_most_its_bound(
+            chunks in proptest::collection::vec(0usize..64, 0..40),
+            left in 0usize..600,
+        ) {
+            use std::io::Write;
+            let mut out = Bounded { buf: Vec::new(), left };
+            let mut sent = 0usize;
+            for n in chunks {
+                let data = vec![b'x'; n];
+                match out.write(&data) {
+                    Ok(k) => { proptest::prop_assert_eq!(k, n); sent += n; }
+                    Err(_) => { proptest::prop_assert!(sent + n > left); break; }
+                }
+            }
+            proptest::prop_assert!(out.buf.len() <= left);
+            proptest::prop_assert_eq!(out.buf.len(), sent);
+        }
+    }
+
+    #[test]
+    fn a_render_past_the_bound_is_refused() {
+        let file = |path: &str, text: &str| TemplateFile {
+            path: path.into(),
+            contents: text.as_bytes().to_vec(),
+            origin: PathBuf::from(format!("t/{path}")),
+            from_user: true,
+        };
+        let template = Template {
+            name: "t".into(),
+            metadata: Default::default(),
+            files: vec![file(
+                "main.py",
+                "{% for i in range(end=10000) %}{% for j in range(end=2000) %}xxxxxxxxxx{% endfor %}{% endfor %}",
+            )],
+            source: crate::scaffold::template::Source::User,
+            metadata_from_user: false,
+        };
+        let err = render_project(&template, "p", &BTreeMap::new()).unwrap_err();
+        assert!(
+            err.to_string().contains("renders to more than 16 MiB"),
+            "{err}"
+        );
+        assert_eq!(err.code(), 2);
+    }
 }

@@ -493,4 +493,12 @@ mod tests {
         let err = parse_metadata("descripton = \"x\"", Path::new("t.toml")).unwrap_err();
         assert!(err.to_string().contains("descripton"), "{err}");
     }
+
+    proptest::proptest! {
+        /// A user's template.toml, any bytes: parsed or refused, never a panic.
+        #[test]
+        fn any_metadata_parses_or_is_refused(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let _ = parse_metadata(&String::from_utf8_lossy(&bytes), Path::new("template.toml"));
+        }
+    }
 }

@@ -169,8 +169,11 @@ fn write_steps(
                         "{} is left from an interrupted `ttm scaffold new {name}`",
                         staging.display()
                     ),
-                    fix: Some(format!("rm -r {}", crate::system::shell_quote(&staging.to_string_lossy()))),
-                })
+                    fix: Some(format!(
+                        "rm -r {}",
+                        crate::system::shell_quote(&staging.to_string_lossy())
+                    )),
+                });
             }
             Err(e) => return Err(Error::io("cannot create", &staging, e)),
         }

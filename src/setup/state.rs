@@ -130,4 +130,18 @@ mod tests {
         assert!(back.done("pip-install", "abc"));
         assert!(!back.done("pip-install", "abd"));
     }
+
+    proptest::proptest! {
+        /// A state file someone broke: read, or counted as unreadable (its
+        /// choices then come from ttm.toml), never a panic or an error.
+        #[test]
+        fn any_state_bytes_are_read_or_unreadable(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let dir = tempfile::tempdir().unwrap();
+            let ws = Workspace::at(dir.path());
+            std::fs::create_dir_all(ws.state_dir()).unwrap();
+            std::fs::write(State::path(&ws), &bytes).unwrap();
+            let sys = System::from_parts([("HOME", "/h")], dir.path());
+            proptest::prop_assert!(State::inspect(&sys, &ws).is_ok());
+        }
+    }
 }

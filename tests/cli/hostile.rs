@@ -236,7 +236,10 @@ fn parallel_scaffolds_lose_no_chapter() {
     for (i, (code, out, err)) in results.into_iter().enumerate() {
         // Before the lock, losers were told to `rm -r` the winner's staging
         // folder: nobody is told to delete anything here.
-        assert!(!err.contains("rm ") && !out.contains("rm "), "p{i}: {out}{err}");
+        assert!(
+            !err.contains("rm ") && !out.contains("rm "),
+            "p{i}: {out}{err}"
+        );
         assert!(!err.contains("ttm-partial"), "p{i}: {err}");
         match code {
             0 => won.push(format!("p{i}")),
@@ -248,7 +251,10 @@ fn parallel_scaffolds_lose_no_chapter() {
                     "{err}"
                 );
                 assert!(err.contains("is writing in it"), "{err}");
-                assert!(err.contains("wait for it to finish, then run this again"), "{err}");
+                assert!(
+                    err.contains("wait for it to finish, then run this again"),
+                    "{err}"
+                );
                 assert_eq!(err.lines().count(), 1, "{err}");
             }
             other => panic!("p{i}: {other}: {out}{err}"),
@@ -982,4 +988,77 @@ fn a_hung_uname_does_not_hold_up_python_and_each_interpreter_is_asked_once() {
     // The hung uname is the OS probe's alone: the doctor takes one timeout.
     assert!(took < std::time::Duration::from_secs(15), "{took:?}");
     assert_eq!(doc["facts"]["os"], "other", "{out}");
+}
+
+#[test]
+fn writes_keep_the_mode_and_refuse_links_in_the_workspace() {
+    use std::os::unix::fs::PermissionsExt;
+    let ctx = TestContext::new();
+    let ws = ctx.workspace();
+    let (code, _, err) = output(&mut ctx.ttm(["scaffold", "new", "p1"]));
+    assert_eq!(code, 0, "{err}");
+    // A ttm.toml of mode 600 stays 600.
+    std::fs::set_permissions(ws.join("ttm.toml"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (code, _, err) = output(&mut ctx.ttm(["scaffold", "new", "p2"]));
+    assert_eq!(code, 0, "{err}");
+    let mode = std::fs::metadata(ws.join("ttm.toml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    // ttm.toml moved out and linked back: refused, the file outside untouched.
+    let outside = ctx.temp.path().join("ttm.toml");
+    std::fs::rename(ws.join("ttm.toml"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, ws.join("ttm.toml")).unwrap();
+    let before = std::fs::read(&outside).unwrap();
+    for args in [
+        vec!["scaffold", "new", "p3"],
+        vec!["setup", "--yes", "--no-selftest"],
+    ] {
+        let (code, out, err) = output(&mut ctx.ttm(&args));
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            err.contains("ttm.toml is a symbolic link"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert_eq!(std::fs::read(&outside).unwrap(), before);
+        assert!(std::fs::symlink_metadata(ws.join("ttm.toml"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+    assert!(!ws.join("notebooks/p3").exists());
+    // So is a linked log, requirements.txt or state file, for setup.
+    std::fs::remove_file(ws.join("ttm.toml")).unwrap();
+    std::fs::create_dir_all(ws.join("logs")).unwrap();
+    for name in ["requirements.txt", ".ttm/state", "logs/pip-install.log"] {
+        let target = ctx.temp.path().join("target");
+        std::fs::write(&target, "mine\n").unwrap();
+        std::os::unix::fs::symlink(&target, ws.join(name)).unwrap();
+        let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+        assert_eq!(code, 2, "{name}: {out}{err}");
+        assert!(
+            err.contains(&format!("{name} is a symbolic link")),
+            "{name}: {err}"
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "mine\n");
+        std::fs::remove_file(ws.join(name)).unwrap();
+    }
+}
+
+#[test]
+fn a_folder_for_a_lock_is_bad_input() {
+    let ctx = TestContext::new();
+    let old = ctx.temp.path().join("old");
+    std::fs::create_dir_all(old.join("requirements.lock")).unwrap();
+    std::fs::write(
+        old.join("ttm.toml"),
+        "schema = 1\nttm_version = \"0.1.0\"\n[environment]\nkind = \"venv\"\nname = \"b\"\npython = \"3.11\"\n",
+    )
+    .unwrap();
+    let from = old.join("ttm.toml").display().to_string();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--dry-run", "--from", &from]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("requirements.lock: is a folder"), "{err}");
 }
