@@ -11,6 +11,7 @@ pub mod args;
 pub mod bench;
 pub mod calendar;
 pub mod checks;
+pub mod child_record;
 pub mod cli;
 pub mod commands;
 pub mod compat;

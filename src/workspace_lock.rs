@@ -146,7 +146,8 @@ pub const SCAFFOLD_WRITES: [&str; 4] = [
 ];
 
 /// The files `ttm setup` writes in the workspace (and its step logs).
-pub const SETUP_WRITES: [&str; 11] = [
+pub const SETUP_WRITES: [&str; 12] = [
+    ".ttm/child",
     "ttm.toml",
     "ttm.toml.new",
     "requirements.txt",

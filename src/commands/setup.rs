@@ -66,6 +66,12 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
     };
     if !args.dry_run {
         crate::workspace_lock::refuse_linked_files(&ws, &crate::workspace_lock::SETUP_WRITES)?;
+        // A program a killed setup left running (pip still writing into the
+        // venv) is stopped before this run starts one.
+        let record = ws.state_dir().join("child");
+        if let Some(line) = crate::child_record::stop_left_over(&ctx.sys, &record)? {
+            ctx.out.warn(line);
+        }
     }
 
     // 3. The machine.

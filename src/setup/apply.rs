@@ -325,7 +325,11 @@ impl Applier<'_> {
             };
         }
         let spinner = self.out.spinner(title.to_owned());
-        let run = cmd.to_cmd().log_to(log).cancel_on(self.interrupted.clone());
+        let run = cmd
+            .to_cmd()
+            .log_to(log)
+            .cancel_on(self.interrupted.clone())
+            .record_child(self.ws.state_dir().join("child"));
         let result = std::thread::scope(|scope| {
             let handle = scope.spawn(|| self.sys.run(&run));
             while !handle.is_finished() {
@@ -389,7 +393,10 @@ impl Applier<'_> {
     ) -> Result<crate::system::Output, ActionError> {
         log_header(log, title, line)?;
         let spinner = self.out.spinner(title.to_owned());
-        let out = self.sys.run(&cmd.cancel_on(self.interrupted.clone()));
+        let out = self.sys.run(
+            &cmd.cancel_on(self.interrupted.clone())
+                .record_child(self.ws.state_dir().join("child")),
+        );
         spinner.finish_and_clear();
         let out = out.map_err(|e| ActionError::new(e.to_string()))?;
         step_log::append(log, &out.stdout)?;

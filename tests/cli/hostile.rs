@@ -1062,3 +1062,81 @@ fn a_folder_for_a_lock_is_bad_input() {
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("requirements.lock: is a folder"), "{err}");
 }
+
+/// Whether `pid` runs (a zombie that no one reaped does not).
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        // SAFETY: signal 0 only asks whether the process exists.
+        Err(_) => (unsafe { libc::kill(pid, 0) }) == 0,
+    }
+}
+
+#[test]
+fn a_pip_left_by_a_killed_setup_is_stopped_before_the_next_one_starts() {
+    // Before: after SIGKILL of setup its pip kept writing into the venv while
+    // the rerun started a second pip beside it.
+    let (ctx, log) = crate::setup::recording_context();
+    let venv_python = ctx.temp.path().join("shims/venv-python");
+    // The first pip hangs (its pid written down); a later one notes whether
+    // the first is still there beside it.
+    let script = std::fs::read_to_string(&venv_python).unwrap().replace(
+        r#"touch "$TTM_TEST_LOG.pip-ok""#,
+        r#"touch "$TTM_TEST_LOG.pip-ok"; echo $$ > "$TTM_TEST_LOG.pid"; exec sleep 120"#,
+    );
+    let script = script.replace(
+        r#"    touch "$TTM_TEST_LOG.installed""#,
+        r#"    first=$(cat "$TTM_TEST_LOG.pid")
+    if kill -0 "$first" 2>/dev/null && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$first/stat" 2>/dev/null; then
+      echo overlap >> "$TTM_TEST_LOG.overlap"
+    fi
+    touch "$TTM_TEST_LOG.installed""#,
+    );
+    write_executable(&venv_python, &script);
+    let mut child = std_ttm(&ctx, &["setup", "--yes", "--no-selftest"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid_file = log.with_extension("log.pid");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&pid_file).map_or(true, |t| t.trim().is_empty()) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "pip never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let orphan: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    child.kill().unwrap(); // SIGKILL: no clean-up at all
+    child.wait().unwrap();
+    assert!(alive(orphan), "the orphan runs on after SIGKILL");
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--yes", "--no-selftest"]));
+    let stopped = !alive(orphan);
+    if !stopped {
+        // SAFETY: ends the process this test's shim started.
+        unsafe { libc::kill(orphan, libc::SIGKILL) };
+    }
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(stopped, "the orphan {orphan} was stopped");
+    assert!(
+        err.contains(&format!("stopped pid {orphan}")) && err.contains("left running by a ttm"),
+        "{err}"
+    );
+    assert!(
+        !log.with_extension("log.overlap").exists(),
+        "the second pip ran while the first still did"
+    );
+    let pips = std::fs::read_to_string(&log)
+        .unwrap()
+        .matches("-m pip install")
+        .count();
+    assert_eq!(pips, 2, "the killed one, then one more");
+    assert!(!ctx.workspace().join(".ttm/child").exists());
+}
