@@ -7,6 +7,7 @@
 //! machine (environment, programs, files under HOME).
 
 pub mod account;
+pub mod alloc_budget;
 pub mod args;
 pub mod bench;
 pub mod calendar;

@@ -114,7 +114,14 @@ pub fn plan_project(
         today: today.clone(),
     };
     let variables = vars::collect(sys, prompter, &template, &request.name, &defines, &sources)?;
-    let files = render::render_project(&template, &request.name, &variables)?;
+    let timeout = render::render_timeout(sys)?;
+    let shown = match template.source {
+        template::Source::BuiltIn => {
+            PathBuf::from(format!("the built-in template {}", template.name))
+        }
+        _ => ws.templates().join(&template.name),
+    };
+    let files = render::render_bounded(&template, &request.name, &variables, &shown, timeout)?;
 
     if manifest_kept {
         // The chapters an earlier run put in ttm.toml.new stay recorded there.

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
@@ -36,6 +37,77 @@ pub struct RenderedFile {
 pub const MAX_FILE_BYTES: usize = 16 << 20;
 /// The most all files of a template may render to together.
 pub const MAX_TOTAL_BYTES: usize = 32 << 20;
+
+/// The most memory a render may hold at once (`crate::alloc_budget`).
+pub const MAX_RENDER_MEMORY: usize = 256 << 20;
+/// How long a render may take, unless `TTM_RENDER_TIMEOUT` says otherwise.
+pub const DEFAULT_RENDER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `TTM_RENDER_TIMEOUT` as a duration: a positive number of seconds.
+pub fn render_timeout(sys: &crate::system::System) -> Result<Duration> {
+    let var = crate::env_vars::TTM_RENDER_TIMEOUT;
+    match sys.var_non_empty(var) {
+        None => Ok(DEFAULT_RENDER_TIMEOUT),
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(Duration::from_secs_f64(s)),
+            _ => Err(Error::bad_input(format!(
+                "{var}={v:?} is not a number of seconds between 0 and 3600: set it to e.g. 30, or unset it"
+            ))),
+        },
+    }
+}
+
+/// [`render_project`], bounded in memory ([`MAX_RENDER_MEMORY`]) and in time:
+/// past either, ttm stops at once with one line naming `shown` (the
+/// template's folder), exit 2. Nothing is written before the render ends,
+/// so nothing is left half-written.
+pub fn render_bounded(
+    template: &Template,
+    name: &str,
+    vars: &BTreeMap<String, String>,
+    shown: &Path,
+    timeout: Duration,
+) -> Result<Vec<RenderedFile>> {
+    let done = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let slow = format!(
+        "{}: the template took more than {} s to render (a loop that runs too often?); \
+         nothing was written",
+        shown.display(),
+        timeout.as_secs_f64()
+    );
+    std::thread::scope(|scope| {
+        let watch = done.clone();
+        scope.spawn(move || {
+            let (lock, cvar) = &*watch;
+            let Ok(guard) = lock.lock() else { return };
+            let Ok((finished, _)) = cvar.wait_timeout_while(guard, timeout, |d| !*d) else {
+                return;
+            };
+            if !*finished {
+                crate::ui::pipe::err_line(format!("error: {slow}"));
+                std::process::exit(2);
+            }
+        });
+        let result = {
+            let _budget = crate::alloc_budget::Budget::arm(
+                MAX_RENDER_MEMORY,
+                &format!(
+                    "{}: the template needs more than {} MiB of memory to render (a value that \
+                     grows without end?); nothing was written",
+                    shown.display(),
+                    MAX_RENDER_MEMORY >> 20
+                ),
+            );
+            render_project(template, name, vars)
+        };
+        let (lock, cvar) = &*done;
+        if let Ok(mut d) = lock.lock() {
+            *d = true;
+        }
+        cvar.notify_all();
+        result
+    })
+}
 
 /// Parse every file of `template` (syntax, includes, recursion), render nothing.
 pub fn check(template: &Template) -> Result<()> {

@@ -1140,3 +1140,45 @@ fn a_pip_left_by_a_killed_setup_is_stopped_before_the_next_one_starts() {
     assert_eq!(pips, 2, "the killed one, then one more");
     assert!(!ctx.workspace().join(".ttm/child").exists());
 }
+
+#[test]
+fn a_template_that_grows_without_end_or_loops_for_ages_is_stopped() {
+    // Before: a string doubled in a loop (never written out, so no output
+    // bound sees it) took all the memory and ttm aborted (exit 134); three
+    // nested loops of 10000 ran for hours.
+    let ctx = TestContext::new().env("TTM_RENDER_TIMEOUT", "2");
+    user_template(
+        &ctx,
+        "grow",
+        &[(
+            "main.py",
+            "{% set_global s = \"xxxxxxxx\" %}{% for i in range(end=40) %}{% set_global s = s ~ s %}{% endfor %}{{ s | length }}\n",
+        )],
+    );
+    user_template(
+        &ctx,
+        "slow",
+        &[(
+            "main.py",
+            "{% for i in range(end=10000) %}{% for j in range(end=10000) %}{% for k in range(end=10000) %}{% endfor %}{% endfor %}{% endfor %}\n",
+        )],
+    );
+    for (template, needle) in [
+        ("grow", "more than 256 MiB of memory"),
+        ("slow", "took more than 2 s to render"),
+    ] {
+        let started = std::time::Instant::now();
+        let (code, out, err) =
+            output(&mut ctx.ttm(["scaffold", "new", "p1", "--template", template]));
+        assert_eq!(code, 2, "{template}: {out}{err}");
+        assert!(err.contains(needle), "{template}: {err}");
+        assert!(
+            err.contains("templates/") && err.contains(template),
+            "names it: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        assert!(!ctx.workspace().join("notebooks/p1").exists());
+        assert!(!ctx.workspace().join("ttm.toml").exists());
+    }
+}
