@@ -106,14 +106,14 @@ pub fn stop_left_over(sys: &System, path: &Path) -> Result<Option<String>> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let shown: String = record.command.chars().take(48).collect();
-    let more = if record.command.chars().count() > 48 {
+    let shown: String = record.command.chars().take(24).collect();
+    let more = if record.command.chars().count() > 24 {
         "…"
     } else {
         ""
     };
     Ok(Some(format!(
-        "stopped pid {} (`{shown}{more}`), left running by a ttm setup that was killed",
+        "stopped pid {}, left running by a ttm setup that was killed: `{shown}{more}`",
         record.pid
     )))
 }

@@ -97,8 +97,7 @@ fn report_new(ctx: &Context, root: &Path, plan: &ChapterPlan, dry_run: bool) {
         }
     }
     let manifest = if plan.manifest_kept {
-        "ttm.toml: you changed it, so yours is kept; ttm's version (the chapter recorded) \
-         is ttm.toml.new beside it"
+        "ttm.toml: you changed it, so yours is kept; ttm's version is ttm.toml.new"
     } else if plan.manifest_exists {
         "ttm.toml (the chapter recorded)"
     } else {

@@ -792,7 +792,9 @@ fn scaffold_keeps_a_ttm_toml_the_user_edited() {
         let (code, out, err) = output(&mut ctx.ttm(["scaffold", "new", name]));
         assert_eq!(code, 0, "{err}");
         assert!(
-            out.contains("ttm.toml: you changed it, so yours is kept; ttm's version"),
+            out.contains(
+                "ttm.toml: you changed it, so yours is kept; ttm's version is ttm.toml.new"
+            ),
             "{out}"
         );
         assert!(out.contains("ttm.toml.new"), "{out}");

@@ -526,10 +526,8 @@ pub fn plan_setup(
     packages.extend(opts.extra.iter().cloned());
     match &opts.locked {
         Some(l) if l.pinned => notes.push(format!(
-            "set up with --from, this workspace stays on {} ({} versions); \
-             `ttm setup --upgrade` leaves it",
+            "set up with --from, this workspace stays on {}; `ttm setup --upgrade` leaves it",
             l.path.file_name().unwrap_or_default().to_string_lossy(),
-            l.lines.len(),
         )),
         Some(l) => notes.push(format!(
             "--from: the {} locked versions in {} are installed",
