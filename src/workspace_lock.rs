@@ -177,8 +177,7 @@ pub fn refuse_linked_files(ws: &Workspace, names: &[&str]) -> Result<()> {
             return Err(Error::BadWorkspace {
                 path: ws.root().to_path_buf(),
                 reason: format!(
-                    "{name} is a symbolic link; ttm writes only inside the workspace and does not follow links there: put the file itself at {}",
-                    path.display()
+                    "{name} is a symbolic link; ttm does not write through links in the workspace: put the file itself there"
                 ),
             });
         }

@@ -70,8 +70,7 @@ pub fn render_bounded(
 ) -> Result<Vec<RenderedFile>> {
     let done = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
     let slow = format!(
-        "{}: the template took more than {} s to render (a loop that runs too often?); \
-         nothing was written",
+        "{}: took more than {} s to render (a loop that runs too often?): fix the template",
         shown.display(),
         timeout.as_secs_f64()
     );
@@ -92,8 +91,8 @@ pub fn render_bounded(
             let _budget = crate::alloc_budget::Budget::arm(
                 MAX_RENDER_MEMORY,
                 &format!(
-                    "{}: the template needs more than {} MiB of memory to render (a value that \
-                     grows without end?); nothing was written",
+                    "{}: needs more than {} MiB of memory to render (a value that grows \
+                     without end?): fix the template",
                     shown.display(),
                     MAX_RENDER_MEMORY >> 20
                 ),
