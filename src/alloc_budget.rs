@@ -21,6 +21,9 @@ static LIMIT: AtomicUsize = AtomicUsize::new(usize::MAX);
 /// The line to print past the limit (leaked, set before arming) and its length.
 static MESSAGE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
 static MESSAGE_LEN: AtomicUsize = AtomicUsize::new(0);
+/// With `--json`: the error document for stdout (leaked), and its length.
+static DOC: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+static DOC_LEN: AtomicUsize = AtomicUsize::new(0);
 
 /// The system allocator, counting while a [`Budget`] is armed.
 pub struct Counting;
@@ -84,10 +87,15 @@ fn over_budget() -> ! {
     ARMED.store(false, Ordering::SeqCst);
     let ptr = MESSAGE.load(Ordering::SeqCst);
     let len = MESSAGE_LEN.load(Ordering::SeqCst);
+    let doc = DOC.load(Ordering::SeqCst);
+    let doc_len = DOC_LEN.load(Ordering::SeqCst);
     #[cfg(unix)]
-    // SAFETY: the message was leaked by `Budget::arm` and is never freed;
+    // SAFETY: the texts were leaked by `Budget::arm` and are never freed;
     // write(2) and _exit(2) are async-signal-safe and allocate nothing.
     unsafe {
+        if !doc.is_null() {
+            libc::write(1, doc as *const libc::c_void, doc_len);
+        }
         if !ptr.is_null() {
             libc::write(2, ptr as *const libc::c_void, len);
         }
@@ -95,20 +103,29 @@ fn over_budget() -> ! {
     }
     #[cfg(not(unix))]
     {
-        let _ = (ptr, len);
+        let _ = (ptr, len, doc, doc_len);
         std::process::abort()
     }
 }
 
 /// While this lives, more than `limit` bytes live at once end ttm with
-/// `message` (one line) and exit 2.
+/// `message` (one line; with `--json` also the error document, `doc`, on
+/// stdout) and exit 2.
 pub struct Budget(());
 
 impl Budget {
-    pub fn arm(limit: usize, message: &str) -> Budget {
+    pub fn arm(limit: usize, message: &str, doc: Option<String>) -> Budget {
         let line: &'static mut str = format!("error: {message}\n").leak();
         MESSAGE_LEN.store(line.len(), Ordering::SeqCst);
         MESSAGE.store(line.as_mut_ptr(), Ordering::SeqCst);
+        match doc {
+            Some(doc) => {
+                let doc: &'static mut str = format!("{doc}\n").leak();
+                DOC_LEN.store(doc.len(), Ordering::SeqCst);
+                DOC.store(doc.as_mut_ptr(), Ordering::SeqCst);
+            }
+            None => DOC.store(std::ptr::null_mut(), Ordering::SeqCst),
+        }
         USED.store(0, Ordering::SeqCst);
         LIMIT.store(limit, Ordering::SeqCst);
         ARMED.store(true, Ordering::SeqCst);

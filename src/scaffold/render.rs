@@ -57,6 +57,9 @@ pub fn render_timeout(sys: &crate::system::System) -> Result<Duration> {
     }
 }
 
+/// The fix of a render past its bounds, in the `--json` error document.
+const FIX: &str = "fix the template: bound its loops and the values it builds";
+
 /// [`render_project`], bounded in memory ([`MAX_RENDER_MEMORY`]) and in time:
 /// past either, ttm stops at once with one line naming `shown` (the
 /// template's folder), exit 2. Nothing is written before the render ends,
@@ -83,20 +86,22 @@ pub fn render_bounded(
                 return;
             };
             if !*finished {
+                if let Some(doc) = crate::ui::pipe::fatal_doc(&slow, FIX) {
+                    crate::ui::pipe::out_line(doc);
+                }
                 crate::ui::pipe::err_line(format!("error: {slow}"));
                 std::process::exit(2);
             }
         });
         let result = {
-            let _budget = crate::alloc_budget::Budget::arm(
-                MAX_RENDER_MEMORY,
-                &format!(
-                    "{}: needs more than {} MiB of memory to render (a value that grows \
-                     without end?): fix the template",
-                    shown.display(),
-                    MAX_RENDER_MEMORY >> 20
-                ),
+            let big = format!(
+                "{}: needs more than {} MiB of memory to render (a value that grows \
+                 without end?): fix the template",
+                shown.display(),
+                MAX_RENDER_MEMORY >> 20
             );
+            let doc = crate::ui::pipe::fatal_doc(&big, FIX);
+            let _budget = crate::alloc_budget::Budget::arm(MAX_RENDER_MEMORY, &big, doc);
             render_project(template, name, vars)
         };
         let (lock, cvar) = &*done;

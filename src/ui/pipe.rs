@@ -5,6 +5,23 @@
 //! stderr is ignored: there is nowhere left to say anything.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether this run was asked for `--json` (set by the printer), for the
+/// few errors that end ttm from where no printer is at hand.
+static JSON: AtomicBool = AtomicBool::new(false);
+
+pub fn set_json(json: bool) {
+    JSON.store(json, Ordering::SeqCst);
+}
+
+/// The error document to print on stdout before ending ttm from such a
+/// place, when the run is `--json` (`ui::error_doc`, one line).
+pub fn fatal_doc(message: &str, fix: &str) -> Option<String> {
+    JSON.load(Ordering::SeqCst).then(|| {
+        serde_json::to_string(&super::error_doc(message, Some(fix), 2)).unwrap_or_default()
+    })
+}
 
 /// `text` and a newline on stdout; a reader that went away ends ttm quietly.
 pub fn out_line(text: impl std::fmt::Display) {

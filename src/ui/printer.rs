@@ -65,6 +65,7 @@ impl Printer {
                 env_allows && sys.stderr_is_terminal(),
             ),
         };
+        super::pipe::set_json(options.json);
         console::set_colors_enabled(color_out);
         console::set_colors_enabled_stderr(color_err);
         Printer {

@@ -1182,5 +1182,15 @@ fn a_template_that_grows_without_end_or_loops_for_ages_is_stopped() {
         assert!(started.elapsed() < std::time::Duration::from_secs(30));
         assert!(!ctx.workspace().join("notebooks/p1").exists());
         assert!(!ctx.workspace().join("ttm.toml").exists());
+        // With --json, the error document on stdout too.
+        let (code, out, _) =
+            output(&mut ctx.ttm(["scaffold", "new", "p1", "--template", template, "--json"]));
+        assert_eq!(code, 2);
+        let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert!(
+            doc["error"]["message"].as_str().unwrap().contains(needle),
+            "{out}"
+        );
+        assert_eq!(doc["error"]["code"], 2);
     }
 }
