@@ -155,8 +155,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct DoctorArgs {
-    /// Print a Markdown report to paste into a bug report
-    #[arg(long, conflicts_with = "json")]
+    /// Print a Markdown report to paste into a bug report (with --json: in its "report" key)
+    #[arg(long)]
     pub report: bool,
     /// With --report: keep HOME's path and the user name (redacted by default)
     #[arg(long, requires = "report")]
@@ -191,6 +191,10 @@ pub struct SetupArgs {
     /// Reinstall torch, torchvision and torchaudio even where pip thinks they are there
     #[arg(long)]
     pub reinstall: bool,
+    /// Leave the lock of a workspace set up with --from: install from requirements.txt and
+    /// write a new requirements.lock
+    #[arg(long, conflicts_with = "from")]
+    pub upgrade: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

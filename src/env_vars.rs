@@ -5,6 +5,8 @@
 
 /// The workspace, when `--workspace` is not given.
 pub const TTM_WORKSPACE: &str = "TTM_WORKSPACE";
+/// Seconds a user's template may take to render (default 30).
+pub const TTM_RENDER_TIMEOUT: &str = "TTM_RENDER_TIMEOUT";
 /// Seconds each probe of `ttm doctor` may take (default 10).
 pub const TTM_PROBE_TIMEOUT: &str = "TTM_PROBE_TIMEOUT";
 /// CubeCL's autotune effort on a GPU: minimal (default), balanced, extensive, full.

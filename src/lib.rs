@@ -7,10 +7,12 @@
 //! machine (environment, programs, files under HOME).
 
 pub mod account;
+pub mod alloc_budget;
 pub mod args;
 pub mod bench;
 pub mod calendar;
 pub mod checks;
+pub mod child_record;
 pub mod cli;
 pub mod commands;
 pub mod compat;
@@ -57,7 +59,7 @@ pub fn main_entry() -> ExitCode {
                     .map(str::to_owned)
                     .unwrap_or_else(|| "see `ttm --help`".to_owned());
                 let doc = ui::error_doc(&message, Some(&fix), code);
-                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+                ui::pipe::out_line(serde_json::to_string_pretty(&doc).unwrap_or_default());
             }
             let _ = err.print();
             return ExitCode::from(code);
@@ -81,7 +83,7 @@ pub fn main_entry() -> ExitCode {
     let Some(command) = cli.command else {
         // Bare `ttm`: where to start, not a page of flags. Still exit 2
         // (DESIGN.md: bad input), as no command was given.
-        eprintln!("{}", cli::START_HERE);
+        ui::pipe::err_line(cli::START_HERE);
         return ExitCode::from(2);
     };
     match commands::run(&ctx, command) {

@@ -160,10 +160,23 @@ pub fn chosen(sys: &System, ws: &Workspace) -> Result<Option<Manifest>> {
     let Some(m) = Manifest::load(sys, &ws.manifest())? else {
         return Ok(None);
     };
-    let by_setup = crate::setup::state::State::load(sys, ws)?
-        .steps
-        .contains_key("manifest");
+    use crate::setup::state::{Recorded, State};
+    let by_setup = match State::inspect(sys, ws)? {
+        Recorded::Read(state) => state.steps.contains_key("manifest"),
+        // The state lost (deleted, or broken): setup was here when it left
+        // its other traces, which scaffold never writes.
+        Recorded::Missing | Recorded::Unreadable => setup_was_here(sys, ws),
+    };
     Ok((by_setup || user_changed(sys, ws)?).then_some(m))
+}
+
+/// Traces only `ttm setup` leaves: `requirements.lock`, or its record of the
+/// `requirements.txt` it wrote.
+fn setup_was_here(sys: &System, ws: &Workspace) -> bool {
+    let requirements = crate::setup::state::written_record(ws, &ws.requirements());
+    [ws.lock(), requirements]
+        .iter()
+        .any(|p| sys.symlink_metadata(p).is_ok_and(|m| m.is_file()))
 }
 
 /// toml's messages span lines with a caret drawing; keep the first line of substance.

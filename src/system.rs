@@ -260,6 +260,22 @@ impl System {
         // The expression holds our copies of the pipes' write ends: close them,
         // so the readers see the end when the program's group is gone.
         drop(expr);
+        // Written down while it runs; removed on every way out of here.
+        let _record = cmd.record.as_ref().and_then(|path| {
+            let pid = *handle.pids().first()?;
+            // The program's name and its arguments (not its variables).
+            let name = Path::new(&cmd.program)
+                .file_name()
+                .unwrap_or(&cmd.program)
+                .to_string_lossy()
+                .into_owned();
+            let line = std::iter::once(name)
+                .chain(cmd.args.iter().map(|a| a.to_string_lossy().into_owned()))
+                .collect::<Vec<_>>()
+                .join(" ");
+            crate::child_record::write(self, path, pid, &line);
+            Some(RemoveOnDrop(path.clone()))
+        });
         let readers = capture.map(|(out, err)| {
             (
                 spawn_bounded_reader(out, cmd.output_cap),
@@ -677,6 +693,15 @@ fn kill_group(pids: &[u32]) {
     let _ = pids;
 }
 
+/// A file removed when this drops.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// One program to run: what, with which arguments and environment, for how long.
 #[derive(Debug, Clone)]
 pub struct Cmd {
@@ -691,6 +716,8 @@ pub struct Cmd {
     cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// Bytes kept of each captured stream's head, and as many of its tail.
     output_cap: usize,
+    /// Where the running child is written down (`crate::child_record`).
+    record: Option<PathBuf>,
 }
 
 impl Cmd {
@@ -707,7 +734,15 @@ impl Cmd {
             interactive: false,
             cancel: None,
             output_cap: OUTPUT_KEEP_BYTES,
+            record: None,
         }
+    }
+
+    /// Write the running program down at `path` while it runs (removed when
+    /// it ends), so that a run killed outright leaves a trace of it.
+    pub fn record_child(mut self, path: impl Into<PathBuf>) -> Cmd {
+        self.record = Some(path.into());
+        self
     }
 
     /// Stop the program (and its process group) as soon as `flag` turns

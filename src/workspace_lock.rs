@@ -137,6 +137,54 @@ impl Drop for WorkspaceLock {
     }
 }
 
+/// The files `ttm scaffold new` writes in the workspace.
+pub const SCAFFOLD_WRITES: [&str; 4] = [
+    "ttm.toml",
+    "ttm.toml.new",
+    ".ttm/written",
+    ".ttm/written/ttm.toml",
+];
+
+/// The files `ttm setup` writes in the workspace (and its step logs).
+pub const SETUP_WRITES: [&str; 12] = [
+    ".ttm/child",
+    "ttm.toml",
+    "ttm.toml.new",
+    "requirements.txt",
+    "requirements.txt.new",
+    "requirements.lock",
+    ".ttm/state",
+    ".ttm/pinned",
+    ".ttm/homebrew-install.sh",
+    ".ttm/written",
+    ".ttm/written/ttm.toml",
+    ".ttm/written/requirements.txt",
+];
+
+/// Refuse when a file ttm is about to write in the workspace (`names`,
+/// relative to it), or a step log in `logs/`, is a symbolic link: ttm would
+/// write through it, outside the workspace, or replace it with a plain file.
+pub fn refuse_linked_files(ws: &Workspace, names: &[&str]) -> Result<()> {
+    let logs = std::fs::read_dir(ws.logs())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| format!("logs/{}", e.file_name().to_string_lossy()));
+    let names = names.iter().map(|n| n.to_string()).chain(logs);
+    for name in names {
+        let path = ws.root().join(&name);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::BadWorkspace {
+                path: ws.root().to_path_buf(),
+                reason: format!(
+                    "{name} is a symbolic link; ttm does not write through links in the workspace: put the file itself there"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn refuse_links(ws: &Workspace) -> Result<()> {
     for name in NO_LINKS {
         let path = ws.root().join(name);

@@ -8,6 +8,9 @@ use crate::error::Result;
 
 pub fn run(_ctx: &Context, args: &CompletionsArgs) -> Result<Status> {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "ttm", &mut std::io::stdout());
+    // Into memory first: clap_complete panics when its writer fails.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "ttm", &mut script);
+    crate::ui::pipe::out_bytes(&script);
     Ok(Status::Success)
 }

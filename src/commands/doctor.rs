@@ -24,6 +24,9 @@ struct DoctorJson<'a> {
     ready: bool,
     facts: &'a Facts,
     checks: &'a [CheckResult],
+    /// With `--report`: the Markdown report, as `--report` alone prints it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: &DoctorArgs) -> Result<Status> {
@@ -37,21 +40,25 @@ pub fn run(ctx: &Context, args: &DoctorArgs) -> Result<Status> {
     spinner.finish_and_clear();
     let ready = checks::ready(&results);
 
+    // A report goes to public trackers: no user name in it unless asked.
+    let report = args.report.then(|| {
+        let collect_env = run_collect_env(&probe, &facts);
+        let report = render_report(&facts, &results, &collect_env);
+        match ctx.sys.home() {
+            Ok(home) if !args.no_redact => redact(&report, &home),
+            _ => report,
+        }
+    });
     if ctx.out.json {
+        // With --report too: the same document, the report in its `report` key.
         ctx.out.json_doc(&DoctorJson {
             schema: 1,
             ready,
             facts: &facts,
             checks: &results,
+            report,
         });
-    } else if args.report {
-        let collect_env = run_collect_env(&probe, &facts);
-        let report = render_report(&facts, &results, &collect_env);
-        // A report goes to public trackers: no user name in it unless asked.
-        let report = match ctx.sys.home() {
-            Ok(home) if !args.no_redact => redact(&report, &home),
-            _ => report,
-        };
+    } else if let Some(report) = report {
         ctx.out.result(report);
     } else {
         let setup = super::setup::would_fix(ctx, &ws, &facts, &results)

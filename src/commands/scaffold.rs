@@ -32,6 +32,9 @@ fn new(ctx: &Context, args: &ScaffoldNewArgs) -> Result<Status> {
             &format!("ttm scaffold new {}", args.name),
         )?),
     };
+    if lock.is_some() {
+        crate::workspace_lock::refuse_linked_files(&ws, &crate::workspace_lock::SCAFFOLD_WRITES)?;
+    }
     let mut plan = scaffold::plan_project(&ctx.sys, &ctx.prompter(), &ws, &options.project)?;
     if let Some(lock) = &lock {
         // The lock made the workspace folder (if new): the write still reports it.
@@ -63,7 +66,12 @@ fn report_new(ctx: &Context, root: &Path, plan: &ChapterPlan, dry_run: bool) {
             "new_folders": plan.new_folders.iter().map(|f| relative(f)).filter(|f| !f.is_empty()).collect::<Vec<_>>(),
             "project_folders": plan.project_folders().iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "files": files,
-            "manifest": {"path": "ttm.toml", "created": !plan.manifest_exists},
+            "manifest": {
+                "path": "ttm.toml",
+                "created": !plan.manifest_exists,
+                "kept": plan.manifest_kept,
+                "new": plan.manifest_kept.then_some("ttm.toml.new"),
+            },
             "variables": plan.variables,
         }));
         return;
@@ -88,7 +96,9 @@ fn report_new(ctx: &Context, root: &Path, plan: &ChapterPlan, dry_run: bool) {
             out.line(format!("    {}", inside.display()));
         }
     }
-    let manifest = if plan.manifest_exists {
+    let manifest = if plan.manifest_kept {
+        "ttm.toml: you changed it, so yours is kept; ttm's version is ttm.toml.new"
+    } else if plan.manifest_exists {
         "ttm.toml (the chapter recorded)"
     } else {
         "ttm.toml (new, the chapter recorded)"
@@ -166,7 +176,7 @@ fn activate_line(ctx: &Context, root: &Path) -> Activate {
 
 fn list(ctx: &Context) -> Result<Status> {
     let ws = ctx.workspace()?;
-    let templates = template::load_all(&ctx.sys, &ws)?;
+    let (templates, broken) = template::load_all(&ctx.sys, &ws)?;
     let out = &ctx.out;
     for (ignored, why) in template::ignored_user_folders(&ctx.sys, &ws)? {
         out.warn(format!(
@@ -191,14 +201,24 @@ fn list(ctx: &Context) -> Result<Status> {
                 })
             })
             .collect();
+        let broken: Vec<Value> = broken
+            .iter()
+            .map(|(name, e)| json!({"name": name, "error": e.to_string()}))
+            .collect();
         out.json_doc(&json!({
             "schema": 1,
             "templates_folder": ws.templates().display().to_string(),
             "templates": rows,
+            "broken": broken,
         }));
         return Ok(Status::Success);
     }
-    let width = templates.iter().map(|t| t.name.len()).max().unwrap_or(0);
+    let width = templates
+        .iter()
+        .map(|t| t.name.len())
+        .chain(broken.iter().map(|(n, _)| n.len()))
+        .max()
+        .unwrap_or(0);
     out.result("Templates for `ttm scaffold new NAME --template T`:");
     for t in &templates {
         let description = if t.metadata.description.is_empty() {
@@ -249,6 +269,12 @@ fn list(ctx: &Context) -> Result<Status> {
                 "", v.description
             ));
         }
+    }
+    for (name, e) in &broken {
+        out.result(format!(
+            "  {name:width$}  {}",
+            out.red(format!("broken: {e}"))
+        ));
     }
     out.result("Every template also takes (-d key=value):");
     let builtin: Vec<&(&str, &str)> = scaffold::vars::BUILT_IN_VARIABLES

@@ -37,6 +37,7 @@ use crate::setup::requirements::{
     check_env_name, check_python_version, check_requirement, env_name_problem, parse_lock,
     parse_packages, python_version_problem,
 };
+use crate::setup::state;
 use crate::ui::tilde::tilde;
 use crate::ui::Prompter;
 use crate::workspace::Workspace;
@@ -47,6 +48,11 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
     let ws = ctx.workspace()?;
     ws.check_usable()?;
     let choices = validate(ctx, args, &ws)?;
+    if let Some(lost) = choices.state_lost {
+        ctx.out.warn(format!(
+            ".ttm/state is {lost}: the choices recorded in ttm.toml are kept"
+        ));
+    }
 
     // 2. Someone must answer the questions, unless there are none to ask.
     let prompter = ctx.prompter();
@@ -58,6 +64,15 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
         true => None,
         false => Some(WorkspaceLock::acquire(&ws, "ttm setup")?),
     };
+    if !args.dry_run {
+        crate::workspace_lock::refuse_linked_files(&ws, &crate::workspace_lock::SETUP_WRITES)?;
+        // A program a killed setup left running (pip still writing into the
+        // venv) is stopped before this run starts one.
+        let record = ws.state_dir().join("child");
+        if let Some(line) = crate::child_record::stop_left_over(&ctx.sys, &record)? {
+            ctx.out.warn(line);
+        }
+    }
 
     // 3. The machine.
     let spinner = ctx.out.spinner("Looking at this machine");
@@ -116,7 +131,20 @@ pub fn run(ctx: &Context, args: &SetupArgs) -> Result<Status> {
         ws: Workspace::at(&opts.workspace),
         interrupted: catch.flag.clone(),
     };
+    // `--from` pins the workspace to its lock (before any step: a run that
+    // stops early stays pinned); `--upgrade` unpins it once it is done.
+    let pinned = state::pinned_path(&ws);
+    if let Some(l) = opts.locked.as_ref().filter(|l| !l.pinned) {
+        ctx.sys
+            .create_dir_all(&ws.state_dir())
+            .map_err(|e| Error::io("cannot create", ws.state_dir(), e))?;
+        ctx.sys
+            .write_atomic(&pinned, format!("{}\n", l.path.display()).as_bytes())?;
+    }
     let applied = applier.apply(&plan)?;
+    if args.upgrade && applied.failure.is_none() {
+        let _ = ctx.sys.remove_file(&pinned);
+    }
 
     // 7. Say how it ended.
     match &applied.failure {
@@ -190,6 +218,36 @@ pub fn would_fix(
     Some((fixed, blockers))
 }
 
+/// The lock a `ttm setup --from` pinned the workspace to (`.ttm/pinned`):
+/// the workspace's `requirements.lock`, or before that was written (the
+/// `--from` run stopped early) the lock it named.
+fn pinned_lock(ctx: &Context, ws: &Workspace) -> Result<Option<Locked>> {
+    let Some(marker) = ctx.sys.read_optional(&state::pinned_path(ws))? else {
+        return Ok(None);
+    };
+    let named = std::path::PathBuf::from(String::from_utf8_lossy(&marker).trim());
+    let Some((path, bytes)) = [ws.lock(), named]
+        .into_iter()
+        .find_map(|p| Some((p.clone(), ctx.sys.read_optional(&p).ok()??)))
+    else {
+        return Err(Error::BadFile {
+            path: ws.lock(),
+            message: "is gone, and this workspace was set up with --from to stay on it: \
+                      run ttm setup --from again, or ttm setup --upgrade"
+                .into(),
+        });
+    };
+    let text = String::from_utf8(bytes).map_err(|_| Error::BadFile {
+        path: path.clone(),
+        message: "is not UTF-8 text".into(),
+    })?;
+    Ok(Some(Locked {
+        lines: parse_lock(&text, &path)?,
+        path,
+        pinned: true,
+    }))
+}
+
 /// The flags and files, checked; the environment kind waits for the facts.
 struct Choices {
     env: Option<EnvKind>,
@@ -202,6 +260,8 @@ struct Choices {
     selftest: bool,
     locked: Option<Locked>,
     reinstall: bool,
+    /// `.ttm/state` is "missing" or "unreadable" and ttm.toml's choices were kept.
+    state_lost: Option<&'static str>,
 }
 
 fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> {
@@ -214,6 +274,7 @@ fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> 
     let packages = args.packages.as_deref().map(parse_packages).transpose()?;
 
     // Defaults: --from's manifest, else the workspace's own, else the book's.
+    let mut state_lost = None;
     let (base, locked) = match &args.from {
         Some(p) => {
             let path = ctx.sys.resolve_path(p)?;
@@ -236,6 +297,7 @@ fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> 
                     Some(Locked {
                         lines: parse_lock(&text, &lock_path)?,
                         path: lock_path,
+                        pinned: false,
                     })
                 }
                 None => {
@@ -250,7 +312,14 @@ fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> 
             // its choices count only when setup wrote it or the user edited
             // it: `ttm scaffold` writes one with plain defaults for its chapters.
             let m = manifest::chosen(&ctx.sys, ws)?;
-            (m.map(|m| (m, ws.manifest())), None)
+            if m.is_some() {
+                state_lost = crate::setup::state::State::inspect(&ctx.sys, ws)?.lost();
+            }
+            let locked = match args.upgrade {
+                true => None,
+                false => pinned_lock(ctx, ws)?,
+            };
+            (m.map(|m| (m, ws.manifest())), locked)
         }
     };
     if let Some((m, path)) = &base {
@@ -286,6 +355,7 @@ fn validate(ctx: &Context, args: &SetupArgs, ws: &Workspace) -> Result<Choices> 
         selftest: !args.no_selftest && m.as_ref().map(|m| m.packages.selftest).unwrap_or(true),
         locked,
         reinstall: args.reinstall,
+        state_lost,
     })
 }
 

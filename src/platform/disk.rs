@@ -27,6 +27,18 @@ pub fn detect(probe: &Probe, root: &Path) -> Detected<u64> {
     }
 }
 
+/// The free bytes where `root` is (or would be), when `df` says.
+pub fn free_bytes(probe: &Probe, root: &Path) -> Option<u64> {
+    let mut at = root;
+    while !at.is_dir() {
+        at = at.parent()?;
+    }
+    probe
+        .text(Cmd::new("df").arg("-Pk").arg(at))
+        .ok()
+        .and_then(|text| parse_df(&text))
+}
+
 /// `df -Pk PATH`: the available bytes from the last line
 /// ("/dev/disk3s5 971350180 612345678 340123456 65% /System/Volumes/Data").
 pub fn parse_df(text: &str) -> Option<u64> {

@@ -21,7 +21,7 @@ mod python;
 mod sysctl;
 mod tools;
 
-pub use disk::parse_df;
+pub use disk::{free_bytes, parse_df};
 pub use gpu::{parse_nvidia_smi, parse_system_profiler_displays};
 pub use homebrew::parse_brew_version;
 pub use os::{parse_cpuinfo, parse_meminfo, parse_os_release, parse_sw_vers, parse_uname, SwVers};

@@ -67,8 +67,11 @@ impl<'a> Probe<'a> {
         if program != Path::new("/usr/bin/git") && program != Path::new("/usr/bin/python3") {
             return false;
         }
+        // A Mac is where `xcode-select` is: not `uname -s`, which would make
+        // the Python and git probes wait on the OS probe's program (a hung
+        // uname held them all up).
         *self.mac_without_clt.get_or_init(|| {
-            matches!(self.text(Cmd::new("uname").arg("-s")), Ok(s) if s.trim() == "Darwin")
+            self.sys.which("xcode-select").is_some()
                 && self.text(Cmd::new("xcode-select").arg("-p")).is_err()
         })
     }
@@ -253,6 +256,7 @@ mod tests {
     use super::*;
 
     fn shim_dir(uname: &str, xcode_select_ok: bool) -> tempfile::TempDir {
+        let mac = uname == "Darwin";
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, body: &str| {
             let p = dir.path().join(name);
@@ -264,6 +268,11 @@ mod tests {
             }
         };
         write("uname", &format!("echo {uname}"));
+        if !mac {
+            // Linux has no xcode-select; uname is not asked.
+            write("uname", "exec sleep 30");
+            return dir;
+        }
         write(
             "xcode-select",
             if xcode_select_ok {

@@ -76,7 +76,18 @@ pub(crate) fn query(probe: &Probe, python: &Path) -> Result<PythonInfo, ProbeFai
 /// `apple_stub` is judged as if on a Mac; `detect` clears it elsewhere.
 pub fn detect(probe: &Probe) -> Detected<Python> {
     let mut d = Detected::none();
+    // One interpreter reached through two PATH entries (/usr/bin and a /bin
+    // linked to it) is asked once.
+    let mut asked: Vec<PathBuf> = Vec::new();
     for path in probe.sys.which_all("python3") {
+        let file = probe
+            .sys
+            .canonicalize(&path)
+            .unwrap_or_else(|_| path.clone());
+        if asked.contains(&file) {
+            continue;
+        }
+        asked.push(file);
         if probe.is_apple_stub_not_to_run(&path) {
             d.note("python", "python3", ProbeFailure::XcrunStub);
             continue;

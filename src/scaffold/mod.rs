@@ -55,6 +55,15 @@ pub struct ChapterPlan {
     /// The manifest as it will be saved, and whether one exists now.
     pub manifest: Manifest,
     pub manifest_exists: bool,
+    /// The user edited `ttm.toml` since ttm wrote it: theirs is kept and
+    /// ttm's version (the chapter recorded) goes beside it, `ttm.toml.new`,
+    /// as setup does.
+    pub manifest_kept: bool,
+}
+
+/// Where ttm's version of `ttm.toml` goes when the user's is kept.
+pub fn manifest_beside(ws: &Workspace) -> PathBuf {
+    ws.root().join("ttm.toml.new")
 }
 
 impl ChapterPlan {
@@ -80,6 +89,9 @@ pub fn plan_project(
 
     let existing = Manifest::load(sys, &ws.manifest())?;
     let manifest_exists = existing.is_some();
+    // A record ttm cannot read (a folder in its way) tells nothing: the
+    // write, which rewrites it too, fails then and puts everything back.
+    let manifest_kept = manifest_exists && manifest::user_changed(sys, ws).unwrap_or(false);
     if let Some(taken) = find_taken(sys, ws, &request.name)? {
         return Err(Error::bad_input(format!(
             "the name {} is taken: {taken} exists (names are compared ignoring case); choose another name",
@@ -102,8 +114,23 @@ pub fn plan_project(
         today: today.clone(),
     };
     let variables = vars::collect(sys, prompter, &template, &request.name, &defines, &sources)?;
-    let files = render::render_project(&template, &request.name, &variables)?;
+    let timeout = render::render_timeout(sys)?;
+    let shown = match template.source {
+        template::Source::BuiltIn => {
+            PathBuf::from(format!("the built-in template {}", template.name))
+        }
+        _ => ws.templates().join(&template.name),
+    };
+    let files = render::render_bounded(&template, &request.name, &variables, &shown, timeout)?;
 
+    if manifest_kept {
+        // The chapters an earlier run put in ttm.toml.new stay recorded there.
+        if let Ok(Some(beside)) = Manifest::load(sys, &manifest_beside(ws)) {
+            for (name, chapter) in beside.chapters {
+                manifest.chapters.entry(name).or_insert(chapter);
+            }
+        }
+    }
     manifest.ttm_version = env!("CARGO_PKG_VERSION").to_owned();
     manifest.chapters.insert(
         request.name.clone(),
@@ -120,6 +147,7 @@ pub fn plan_project(
         new_folders: write::folders_to_create(sys, ws.root()),
         manifest,
         manifest_exists,
+        manifest_kept,
     })
 }
 
@@ -145,6 +173,13 @@ fn find_taken(sys: &System, ws: &Workspace, name: &str) -> Result<Option<String>
 /// failure, the workspace is left as it was.
 pub fn write_plan(sys: &System, ws: &Workspace, plan: &ChapterPlan) -> Result<()> {
     let save_manifest = || {
+        if plan.manifest_kept {
+            let beside = manifest_beside(ws);
+            let before = Before::read(sys, &beside);
+            return sys
+                .write_atomic(&beside, plan.manifest.to_toml().as_bytes())
+                .inspect_err(|_| before.restore(sys, &beside));
+        }
         let before = ManifestFiles::read(sys, ws);
         plan.manifest
             .save(sys, ws)

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
@@ -32,12 +33,94 @@ pub struct RenderedFile {
     pub contents: Vec<u8>,
 }
 
-/// Render every file of `template` for the project `name`.
-pub fn render_project(
+/// The most one file of a template may render to.
+pub const MAX_FILE_BYTES: usize = 16 << 20;
+/// The most all files of a template may render to together.
+pub const MAX_TOTAL_BYTES: usize = 32 << 20;
+
+/// The most memory a render may hold at once (`crate::alloc_budget`).
+pub const MAX_RENDER_MEMORY: usize = 256 << 20;
+/// How long a render may take, unless `TTM_RENDER_TIMEOUT` says otherwise.
+pub const DEFAULT_RENDER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `TTM_RENDER_TIMEOUT` as a duration: a positive number of seconds.
+pub fn render_timeout(sys: &crate::system::System) -> Result<Duration> {
+    let var = crate::env_vars::TTM_RENDER_TIMEOUT;
+    match sys.var_non_empty(var) {
+        None => Ok(DEFAULT_RENDER_TIMEOUT),
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(Duration::from_secs_f64(s)),
+            _ => Err(Error::bad_input(format!(
+                "{var}={v:?} is not a number of seconds between 0 and 3600: set it to e.g. 30, or unset it"
+            ))),
+        },
+    }
+}
+
+/// The fix of a render past its bounds, in the `--json` error document.
+const FIX: &str = "fix the template: bound its loops and the values it builds";
+
+/// [`render_project`], bounded in memory ([`MAX_RENDER_MEMORY`]) and in time:
+/// past either, ttm stops at once with one line naming `shown` (the
+/// template's folder), exit 2. Nothing is written before the render ends,
+/// so nothing is left half-written.
+pub fn render_bounded(
     template: &Template,
     name: &str,
     vars: &BTreeMap<String, String>,
+    shown: &Path,
+    timeout: Duration,
 ) -> Result<Vec<RenderedFile>> {
+    let done = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let slow = format!(
+        "{}: took more than {} s to render (a loop that runs too often?): fix the template",
+        shown.display(),
+        timeout.as_secs_f64()
+    );
+    std::thread::scope(|scope| {
+        let watch = done.clone();
+        scope.spawn(move || {
+            let (lock, cvar) = &*watch;
+            let Ok(guard) = lock.lock() else { return };
+            let Ok((finished, _)) = cvar.wait_timeout_while(guard, timeout, |d| !*d) else {
+                return;
+            };
+            if !*finished {
+                if let Some(doc) = crate::ui::pipe::fatal_doc(&slow, FIX) {
+                    crate::ui::pipe::out_line(doc);
+                }
+                crate::ui::pipe::err_line(format!("error: {slow}"));
+                std::process::exit(2);
+            }
+        });
+        let result = {
+            let big = format!(
+                "{}: needs more than {} MiB of memory to render (a value that grows \
+                 without end?): fix the template",
+                shown.display(),
+                MAX_RENDER_MEMORY >> 20
+            );
+            let doc = crate::ui::pipe::fatal_doc(&big, FIX);
+            let _budget = crate::alloc_budget::Budget::arm(MAX_RENDER_MEMORY, &big, doc);
+            render_project(template, name, vars)
+        };
+        let (lock, cvar) = &*done;
+        if let Ok(mut d) = lock.lock() {
+            *d = true;
+        }
+        cvar.notify_all();
+        result
+    })
+}
+
+/// Parse every file of `template` (syntax, includes, recursion), render nothing.
+pub fn check(template: &Template) -> Result<()> {
+    compile(template).map(|_| ())
+}
+
+/// Every text file of `template` parsed into one sandboxed Tera, with the
+/// texts it was made from.
+fn compile(template: &Template) -> Result<(tera::Tera, Vec<(&TemplateFile, &str)>)> {
     let mut tera = super::sandbox::tera();
     let texts: Vec<(&TemplateFile, &str)> = template
         .files
@@ -71,6 +154,39 @@ pub fn render_project(
             ),
         });
     }
+    Ok((tera, texts))
+}
+
+/// A writer that takes at most `left` bytes, then fails (Tera stops there).
+struct Bounded {
+    buf: Vec<u8>,
+    left: usize,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if data.len() > self.left {
+            return Err(std::io::Error::other("over the size limit"));
+        }
+        self.left -= data.len();
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Render every file of `template` for the project `name`; refused when a
+/// file renders to more than [`MAX_FILE_BYTES`] or all to more than
+/// [`MAX_TOTAL_BYTES`] (stopped as it passes the bound, nothing written).
+pub fn render_project(
+    template: &Template,
+    name: &str,
+    vars: &BTreeMap<String, String>,
+) -> Result<Vec<RenderedFile>> {
+    let (tera, texts) = compile(template)?;
     let mut context = tera::Context::new();
     for (k, v) in vars {
         context.insert(k.as_str(), v);
@@ -78,11 +194,41 @@ pub fn render_project(
 
     let python = vars.get("python").map(String::as_str).unwrap_or_default();
     let mut rendered: Vec<RenderedFile> = Vec::new();
+    let mut total = 0usize;
+    let too_big = |file: &TemplateFile, what: String| Error::BadFile {
+        path: file.origin.clone(),
+        message: format!("{what}: a loop that runs too often? ttm writes no file that large"),
+    };
     for file in &template.files {
+        let left = MAX_FILE_BYTES.min(MAX_TOTAL_BYTES - total);
         let contents = if texts.iter().any(|(f, _)| f.path == file.path) {
-            let text = tera
-                .render(&file.path, &context)
-                .map_err(|e| template_error(file, &e))?;
+            let mut out = Bounded {
+                buf: Vec::new(),
+                left,
+            };
+            if let Err(e) = tera.render_to(&file.path, &context, &mut out) {
+                if out.left == 0 || is_over_limit(&e) {
+                    return Err(if left == MAX_FILE_BYTES {
+                        too_big(
+                            file,
+                            format!("renders to more than {} MiB", MAX_FILE_BYTES >> 20),
+                        )
+                    } else {
+                        too_big(
+                            file,
+                            format!(
+                                "the template's files together render to more than {} MiB",
+                                MAX_TOTAL_BYTES >> 20
+                            ),
+                        )
+                    });
+                }
+                return Err(template_error(file, &e));
+            }
+            let text = String::from_utf8(out.buf).map_err(|_| Error::BadFile {
+                path: file.origin.clone(),
+                message: "renders to text that is not UTF-8".into(),
+            })?;
             if file.path == NOTEBOOK_CELLS {
                 notebook_json(&split_cells(&text), python).into_bytes()
             } else {
@@ -91,6 +237,16 @@ pub fn render_project(
         } else {
             file.contents.clone()
         };
+        if contents.len() > left {
+            return Err(too_big(
+                file,
+                format!(
+                    "the template's files together are more than {} MiB",
+                    MAX_TOTAL_BYTES >> 20
+                ),
+            ));
+        }
+        total += contents.len();
         let dest = destination(&file.path, name);
         if let Some(earlier) = rendered.iter().find(|r| r.dest == dest) {
             return Err(Error::BadFile {
@@ -105,6 +261,18 @@ pub fn render_project(
     }
     rendered.sort_by(|a, b| a.dest.cmp(&b.dest));
     Ok(rendered)
+}
+
+/// Whether Tera stopped because [`Bounded`] refused more.
+fn is_over_limit(err: &tera::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(s) = source {
+        if s.to_string().contains("over the size limit") {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// Where a template file goes, relative to the workspace.
@@ -369,5 +537,54 @@ mod tests {
             destination("database.py", "ch4"),
             Path::new("notebooks/ch4/database.py")
         );
+    }
+
+    proptest::proptest! {
+        /// However a render writes (chunks of any size), what is kept never
+        /// passes the bound, and the writer refuses exactly when it would.
+        #[test]
+        fn the_bounded_writer_keeps_at_most_its_bound(
+            chunks in proptest::collection::vec(0usize..64, 0..40),
+            left in 0usize..600,
+        ) {
+            use std::io::Write;
+            let mut out = Bounded { buf: Vec::new(), left };
+            let mut sent = 0usize;
+            for n in chunks {
+                let data = vec![b'x'; n];
+                match out.write(&data) {
+                    Ok(k) => { proptest::prop_assert_eq!(k, n); sent += n; }
+                    Err(_) => { proptest::prop_assert!(sent + n > left); break; }
+                }
+            }
+            proptest::prop_assert!(out.buf.len() <= left);
+            proptest::prop_assert_eq!(out.buf.len(), sent);
+        }
+    }
+
+    #[test]
+    fn a_render_past_the_bound_is_refused() {
+        let file = |path: &str, text: &str| TemplateFile {
+            path: path.into(),
+            contents: text.as_bytes().to_vec(),
+            origin: PathBuf::from(format!("t/{path}")),
+            from_user: true,
+        };
+        let template = Template {
+            name: "t".into(),
+            metadata: Default::default(),
+            files: vec![file(
+                "main.py",
+                "{% for i in range(end=10000) %}{% for j in range(end=2000) %}xxxxxxxxxx{% endfor %}{% endfor %}",
+            )],
+            source: crate::scaffold::template::Source::User,
+            metadata_from_user: false,
+        };
+        let err = render_project(&template, "p", &BTreeMap::new()).unwrap_err();
+        assert!(
+            err.to_string().contains("renders to more than 16 MiB"),
+            "{err}"
+        );
+        assert_eq!(err.code(), 2);
     }
 }

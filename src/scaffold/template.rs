@@ -216,6 +216,7 @@ fn user_folders(
     sys: &System,
     ws: &Workspace,
 ) -> Result<(Vec<String>, Vec<(String, &'static str)>)> {
+    refuse_linked_folder(sys, ws)?;
     let dir = ws.templates();
     let entries = match sys.read_dir(&dir) {
         Ok(e) => e,
@@ -245,18 +246,50 @@ fn user_folders(
     Ok((names, ignored))
 }
 
-/// Every template, built-in and the user's, sorted by name.
-pub fn load_all(sys: &System, ws: &Workspace) -> Result<Vec<Template>> {
+/// `<workspace>/templates` itself a symbolic link: refused, as setup and
+/// the workspace lock refuse it (ttm reads templates only from inside).
+fn refuse_linked_folder(sys: &System, ws: &Workspace) -> Result<()> {
+    let dir = ws.templates();
+    if sys
+        .symlink_metadata(&dir)
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return Err(Error::BadWorkspace {
+            path: ws.root().to_path_buf(),
+            reason: format!(
+                "templates is a symbolic link; ttm does not follow links in templates: make {} a folder",
+                dir.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A template that does not load or parse: its name and why.
+pub type Broken = (String, Error);
+
+/// Every template, built-in and the user's, sorted by name, each loaded
+/// and its files parsed; the broken ones apart, each with its error (one
+/// broken template does not hide the others from `ttm scaffold list`).
+pub fn load_all(sys: &System, ws: &Workspace) -> Result<(Vec<Template>, Vec<Broken>)> {
     let mut names: Vec<String> = built_in_names().into_iter().map(String::from).collect();
     names.extend(user_names(sys, ws)?);
     names.sort();
     names.dedup();
-    names.iter().map(|n| load(sys, ws, n)).collect()
+    let (mut good, mut broken) = (Vec::new(), Vec::new());
+    for name in names {
+        match load(sys, ws, &name).and_then(|t| super::render::check(&t).map(|()| t)) {
+            Ok(t) => good.push(t),
+            Err(e) => broken.push((name, e)),
+        }
+    }
+    Ok((good, broken))
 }
 
 /// The template `name`, with the user's files over the built-in ones.
 /// An unknown name is bad input that lists the known ones.
 pub fn load(sys: &System, ws: &Workspace, name: &str) -> Result<Template> {
+    refuse_linked_folder(sys, ws)?;
     let user_dir = ws.templates().join(name);
     let user_meta = sys.symlink_metadata(&user_dir).ok();
     if validate_name(name).is_ok()
@@ -459,5 +492,13 @@ mod tests {
     fn metadata_with_unknown_keys_is_refused() {
         let err = parse_metadata("descripton = \"x\"", Path::new("t.toml")).unwrap_err();
         assert!(err.to_string().contains("descripton"), "{err}");
+    }
+
+    proptest::proptest! {
+        /// A user's template.toml, any bytes: parsed or refused, never a panic.
+        #[test]
+        fn any_metadata_parses_or_is_refused(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let _ = parse_metadata(&String::from_utf8_lossy(&bytes), Path::new("template.toml"));
+        }
     }
 }

@@ -165,11 +165,15 @@ fn write_steps(
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(Error::Failed {
                     message: format!(
-                        "{} is left from an interrupted `ttm scaffold new {name}` (or one is running now)",
+                        // The workspace lock is held: no other ttm is writing it.
+                        "{} is left from an interrupted `ttm scaffold new {name}`",
                         staging.display()
                     ),
-                    fix: Some(format!("rm -r {}", crate::system::shell_quote(&staging.to_string_lossy()))),
-                })
+                    fix: Some(format!(
+                        "rm -r {}",
+                        crate::system::shell_quote(&staging.to_string_lossy())
+                    )),
+                });
             }
             Err(e) => return Err(Error::io("cannot create", &staging, e)),
         }

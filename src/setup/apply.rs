@@ -105,7 +105,22 @@ impl From<Error> for ActionError {
     }
 }
 
+/// Under this much free space the disk is full, whatever the step said.
+const DISK_FULL_BYTES: u64 = 64 << 20;
+
 impl Applier<'_> {
+    /// The fix for a failed step when the workspace's disk is full (`df`).
+    fn disk_full(&self) -> Option<String> {
+        let probe = crate::platform::Probe::with_timeout(self.sys, Duration::from_secs(5));
+        let free = crate::platform::free_bytes(&probe, self.ws.root())?;
+        (free < DISK_FULL_BYTES).then(|| {
+            format!(
+                "the disk of the workspace is full ({} free): free some disk space, then ttm setup",
+                crate::compute::memory::human_bytes(u128::from(free))
+            )
+        })
+    }
+
     pub fn apply(&self, plan: &SetupPlan) -> Result<Applied> {
         let mut applied = Applied::default();
         let mut state = State::load(self.sys, &self.ws)?;
@@ -190,10 +205,12 @@ impl Applier<'_> {
                         state.save(self.sys, &self.ws)?;
                     }
                     self.out.line(format!("      {}", self.out.red("failed")));
-                    let fix = e
-                        .fix
-                        .clone()
-                        .or_else(|| known_fix(&e.tail).map(str::to_owned))
+                    // What the program said, then a full disk (venv says only
+                    // that ensurepip failed), then the step's own fix.
+                    let fix = known_fix(&format!("{}\n{}", e.reason, e.tail))
+                        .map(str::to_owned)
+                        .or_else(|| self.disk_full())
+                        .or_else(|| e.fix.clone())
                         .unwrap_or_else(|| step.fix.clone());
                     applied.failure = Some(StepFailure {
                         step: step.id,
@@ -308,7 +325,11 @@ impl Applier<'_> {
             };
         }
         let spinner = self.out.spinner(title.to_owned());
-        let run = cmd.to_cmd().log_to(log).cancel_on(self.interrupted.clone());
+        let run = cmd
+            .to_cmd()
+            .log_to(log)
+            .cancel_on(self.interrupted.clone())
+            .record_child(self.ws.state_dir().join("child"));
         let result = std::thread::scope(|scope| {
             let handle = scope.spawn(|| self.sys.run(&run));
             while !handle.is_finished() {
@@ -372,7 +393,10 @@ impl Applier<'_> {
     ) -> Result<crate::system::Output, ActionError> {
         log_header(log, title, line)?;
         let spinner = self.out.spinner(title.to_owned());
-        let out = self.sys.run(&cmd.cancel_on(self.interrupted.clone()));
+        let out = self.sys.run(
+            &cmd.cancel_on(self.interrupted.clone())
+                .record_child(self.ws.state_dir().join("child")),
+        );
         spinner.finish_and_clear();
         let out = out.map_err(|e| ActionError::new(e.to_string()))?;
         step_log::append(log, &out.stdout)?;

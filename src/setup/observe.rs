@@ -121,6 +121,14 @@ pub fn observe(sys: &System, facts: &Facts, opts: &Options) -> Result<Seen> {
         })?
         .map(|m| m.chapters)
         .unwrap_or_default();
+    // Chapters `ttm scaffold` recorded only in ttm.toml.new (the user's
+    // ttm.toml kept) stay recorded in what setup writes.
+    let mut chapters = chapters;
+    if let Ok(Some(beside)) = Manifest::load(sys, &crate::scaffold::manifest_beside(&ws)) {
+        for (name, chapter) in beside.chapters {
+            chapters.entry(name).or_insert(chapter);
+        }
+    }
     let conda_env_state = match (opts.env, &facts.conda) {
         (EnvKind::Conda, Some(c)) => c
             .envs

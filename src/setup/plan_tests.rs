@@ -511,6 +511,7 @@ fn locked_versions_are_installed_from_the_lock() {
         locked: Some(Locked {
             path: "/old/requirements.lock".into(),
             lines: vec!["torch==2.5.1".into()],
+            pinned: false,
         }),
         ..opts()
     };

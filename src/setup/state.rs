@@ -27,11 +27,23 @@ impl State {
 
     /// The recorded state; an unreadable file counts as none (steps rerun).
     pub fn load(sys: &System, ws: &Workspace) -> Result<State> {
-        Ok(sys
-            .read_optional(&State::path(ws))?
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|t| toml::from_str(&t).ok())
-            .unwrap_or_default())
+        Ok(match State::inspect(sys, ws)? {
+            Recorded::Read(state) => state,
+            Recorded::Missing | Recorded::Unreadable => State::default(),
+        })
+    }
+
+    /// The recorded state, or whether it is missing or unreadable (not
+    /// UTF-8, not TOML). A file that cannot be read at all (a FIFO, a
+    /// folder) is an error.
+    pub fn inspect(sys: &System, ws: &Workspace) -> Result<Recorded> {
+        Ok(match sys.read_optional(&State::path(ws))? {
+            None => Recorded::Missing,
+            Some(bytes) => String::from_utf8(bytes)
+                .ok()
+                .and_then(|t| toml::from_str(&t).ok())
+                .map_or(Recorded::Unreadable, Recorded::Read),
+        })
     }
 
     pub fn done(&self, id: &str, fingerprint: &str) -> bool {
@@ -46,6 +58,32 @@ impl State {
             "# ttm setup: the steps that finished, with a fingerprint of their inputs.\n{body}"
         );
         sys.write_atomic(&State::path(ws), text.as_bytes())
+    }
+}
+
+/// `.ttm/pinned`: written by `ttm setup --from` (it holds the path of the
+/// lock it installed), it keeps the workspace on its `requirements.lock`
+/// until `ttm setup --upgrade` removes it.
+pub fn pinned_path(ws: &Workspace) -> PathBuf {
+    ws.state_dir().join("pinned")
+}
+
+/// `.ttm/state` as found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    Missing,
+    Unreadable,
+    Read(State),
+}
+
+impl Recorded {
+    /// "missing" or "unreadable", for the line that says the choices were kept.
+    pub fn lost(&self) -> Option<&'static str> {
+        match self {
+            Recorded::Missing => Some("missing"),
+            Recorded::Unreadable => Some("unreadable"),
+            Recorded::Read(_) => None,
+        }
     }
 }
 
@@ -91,5 +129,19 @@ mod tests {
         let back = State::load(&sys, &ws).unwrap();
         assert!(back.done("pip-install", "abc"));
         assert!(!back.done("pip-install", "abd"));
+    }
+
+    proptest::proptest! {
+        /// A state file someone broke: read, or counted as unreadable (its
+        /// choices then come from ttm.toml), never a panic or an error.
+        #[test]
+        fn any_state_bytes_are_read_or_unreadable(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let dir = tempfile::tempdir().unwrap();
+            let ws = Workspace::at(dir.path());
+            std::fs::create_dir_all(ws.state_dir()).unwrap();
+            std::fs::write(State::path(&ws), &bytes).unwrap();
+            let sys = System::from_parts([("HOME", "/h")], dir.path());
+            proptest::prop_assert!(State::inspect(&sys, &ws).is_ok());
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! JSON, colour or not), the prompts, and progress bars.
 
 mod escape;
+pub mod pipe;
 mod printer;
 mod prompt;
 pub mod tilde;

@@ -65,6 +65,7 @@ impl Printer {
                 env_allows && sys.stderr_is_terminal(),
             ),
         };
+        super::pipe::set_json(options.json);
         console::set_colors_enabled(color_out);
         console::set_colors_enabled_stderr(color_err);
         Printer {
@@ -98,21 +99,21 @@ impl Printer {
     /// A line of normal output (not with --json or --quiet).
     pub fn line(&self, text: impl Display) {
         if !self.json && self.verbosity >= Verbosity::Normal {
-            println!("{text}");
+            super::pipe::out_line(text);
         }
     }
 
     /// A line shown only with --verbose.
     pub fn verbose(&self, text: impl Display) {
         if !self.json && self.verbosity >= Verbosity::Verbose {
-            println!("{text}");
+            super::pipe::out_line(text);
         }
     }
 
     /// Output that is the command's result even under --quiet (a report, a table asked for).
     pub fn result(&self, text: impl Display) {
         if !self.json {
-            println!("{text}");
+            super::pipe::out_line(text);
         }
     }
 
@@ -121,8 +122,8 @@ impl Printer {
         self.json_printed
             .store(true, std::sync::atomic::Ordering::SeqCst);
         match serde_json::to_string_pretty(value) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("error: cannot encode JSON: {e}"),
+            Ok(s) => super::pipe::out_line(s),
+            Err(e) => super::pipe::err_line(format!("error: cannot encode JSON: {e}")),
         }
     }
 
@@ -131,7 +132,7 @@ impl Printer {
         let label = self
             .err_style(Style::new().yellow().bold())
             .apply_to("warning:");
-        eprintln!("{label} {text}");
+        super::pipe::err_line(format!("{label} {text}"));
     }
 
     /// The error, once, on stderr, with its fix on a second line.
@@ -144,13 +145,13 @@ impl Printer {
             self.json_doc(&error_doc(&err.to_string(), err.fix(), err.code()));
         }
         if err.is_users_choice() {
-            eprintln!("{err}");
+            super::pipe::err_line(err);
             return;
         }
         let label = self.err_style(Style::new().red().bold()).apply_to("error:");
-        eprintln!("{label} {err}");
+        super::pipe::err_line(format!("{label} {err}"));
         if let Some(fix) = err.fix() {
-            eprintln!("  fix: {fix}");
+            super::pipe::err_line(format!("  fix: {fix}"));
         }
     }
 

@@ -530,9 +530,23 @@ fn report_has_collect_env_and_mps() {
     let (code, out, _) = output(&mut ctx.ttm(["doctor", "--report"]));
     assert_eq!(code, 1);
     assert!(out.contains("not run: PyTorch does not import"), "{out}");
-    // --report and --json are exclusive.
-    let (code, _, _) = output(&mut ctx.ttm(["doctor", "--report", "--json"]));
-    assert_eq!(code, 2);
+    // With --json (before or after the command): the JSON document, the
+    // report in its `report` key. Before, `ttm --json doctor --report`
+    // ignored --report, and `doctor --report --json` was refused.
+    let (_, text, _) = output(&mut ctx.ttm(["doctor", "--report"]));
+    for args in [
+        ["doctor", "--report", "--json"],
+        ["--json", "doctor", "--report"],
+    ] {
+        let (code, out, err) = output(&mut ctx.ttm(args));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(doc["ready"], false);
+        assert_eq!(doc["report"].as_str().unwrap().trim_end(), text.trim_end());
+    }
+    let (_, out, _) = output(&mut ctx.ttm(["doctor", "--json"]));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(doc.get("report").is_none(), "{out}");
 }
 
 #[test]

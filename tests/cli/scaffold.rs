@@ -160,7 +160,11 @@ fn the_notebook_is_nbformat_4_5_with_the_manifest_python() {
             std::fs::read_to_string(ws.join(format!("notebooks/{name}/README.md"))).unwrap();
         assert!(readme.contains("Python 3.12"), "{readme}");
     }
+    // Written by hand (ttm never wrote it): kept, the chapters recorded in
+    // ttm's version beside it.
     let manifest = std::fs::read_to_string(ws.join("ttm.toml")).unwrap();
+    assert!(!manifest.contains("[chapters."), "{manifest}");
+    let manifest = std::fs::read_to_string(ws.join("ttm.toml.new")).unwrap();
     assert!(manifest.contains("kind = \"conda\""), "{manifest}");
     assert!(
         manifest.contains("[chapters.chapter-5]\ntemplate = \"chapter\"\ncreated = \"2026-11-25\""),

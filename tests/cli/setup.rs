@@ -381,7 +381,7 @@ fn a_failed_pip_install_is_resumed_from_that_step() {
 
 /// Shims: `python3` makes a "venv" whose python records its argv and fails
 /// `pip install` the first time.
-fn recording_context() -> (TestContext, PathBuf) {
+pub(crate) fn recording_context() -> (TestContext, PathBuf) {
     let mut ctx = TestContext::new();
     let log = ctx.temp.path().join("commands.log");
     let shims = ctx.shim_dir();

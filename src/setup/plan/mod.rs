@@ -58,6 +58,9 @@ pub struct Options {
 pub struct Locked {
     pub path: PathBuf,
     pub lines: Vec<String>,
+    /// The workspace's own lock, which a `--from` setup pinned it to (not
+    /// `--from` itself).
+    pub pinned: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -521,12 +524,17 @@ pub fn plan_setup(
         packages.extend(["jupyterlab".to_owned(), "ipykernel".to_owned()]);
     }
     packages.extend(opts.extra.iter().cloned());
-    if let Some(l) = &opts.locked {
-        notes.push(format!(
+    match &opts.locked {
+        Some(l) if l.pinned => notes.push(format!(
+            "set up with --from, this workspace stays on {}; `ttm setup --upgrade` leaves it",
+            l.path.file_name().unwrap_or_default().to_string_lossy(),
+        )),
+        Some(l) => notes.push(format!(
             "--from: the {} locked versions in {} are installed",
             l.lines.len(),
             l.path.display()
-        ));
+        )),
+        None => {}
     }
 
     SetupPlan {
