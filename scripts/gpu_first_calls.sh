@@ -2,7 +2,7 @@
 # First calls on a GPU, measured side by side on the device machine (see
 # docs/bench.md, "First calls on a GPU"). Needs gzipped stripped ttm binaries
 # in .devbin/ (built elsewhere: the device has no Rust) and the image's own
-# python3 with PyTorch. Usage: scripts/gpu_first_calls.sh selftest|bench|fusion
+# python3 with PyTorch. Usage: scripts/gpu_first_calls.sh selftest|bench|fusion|fusion-bench
 # Writes logs and JSON under $OUT (default /tmp/out); prints a table last.
 set -u
 mode=${1:-selftest}
@@ -63,16 +63,25 @@ selftest)
     find /tmp/home-min/.cache/ttm/cubecl -type f | head -50 > "$OUT/cache-files.txt"
     ;;
 bench)
-    for level in minimal balanced; do
-        TTM_AUTOTUNE=$level timed "bench-cuda-$level" "bench-$level" ttm-new bench \
-            --device cuda --torch --json --save "$OUT/bench-cuda-$level.json"
-    done
+    # Cold (a fresh HOME: nothing tuned or compiled), then warm (the same HOME).
+    timed bench-cuda-cold bench ttm-new bench --device cuda --torch --json \
+        --save "$OUT/bench-cuda-cold.json"
+    timed bench-cuda-warm bench ttm-new bench --device cuda --torch --json \
+        --save "$OUT/bench-cuda-warm.json"
+    # Where a warm self-test's time goes: one training step and a small matmul.
+    timed selftest-warm-small bench ttm-new selftest --device cuda --steps 1 --size 256 --json
+    timed selftest-warm bench ttm-new selftest --device cuda --json
+    # Fusion: the train step with Burn's fusion, tuned from the same start.
+    timed bench-cuda-fusion-cold bench-fus ttm-fusion bench --device cuda --json \
+        --save "$OUT/bench-cuda-fusion-cold.json"
     ;;
 fusion)
     timed fusion-cuda-cold fus ttm-fusion selftest --device cuda --json
     timed fusion-cuda-warm fus ttm-fusion selftest --device cuda --json
     timed fusion-vulkan-cold fus ttm-fusion selftest --device vulkan --json
     timed fusion-vulkan-warm fus ttm-fusion selftest --device vulkan --json
+    ;;
+fusion-bench)
     timed bench-cuda-fusion bench-fus ttm-fusion bench --device cuda --torch --json \
         --save "$OUT/bench-cuda-fusion.json"
     ;;
