@@ -186,10 +186,8 @@ fn print_human(
     let cpu_only = looked_for_gpu && only_cpu && !skipped.is_empty();
     for r in reports {
         let v = r.verdict();
-        if cpu_only && r.passed() {
-            let rest = v.split_once(": ").map(|(_, rest)| rest).unwrap_or(&v);
-            let rest = rest.split_once(", ").map(|(_, rest)| rest).unwrap_or(rest);
-            out.result(out.green(format!("Ready (CPU only: no GPU found): {rest}")));
+        if let Some(line) = r.cpu_only_verdict().filter(|_| cpu_only) {
+            out.result(out.green(line));
             out.result(
                 "  Burn trains and multiplies correctly on this CPU; PyTorch will compute on the CPU too.",
             );

@@ -296,9 +296,11 @@ impl Choices {
         let found = expected.map(|e| e.kind).filter(|k| *k != EnvKind::None);
         let env = match self.env {
             Some(EnvKind::Conda) if facts.conda.is_none() => {
-                return Err(Error::Unavailable {
-                    message: "--env conda: conda is not installed; install Miniforge (brew install miniforge), or pass --env venv".into(),
-                })
+                let mac = facts.os == Os::Macos;
+                return Err(Error::NotInstalled {
+                    message: "--env conda: conda is not installed; install Miniforge and run this again, or pass --env venv".into(),
+                    fix: crate::install::install_miniforge(mac).to_owned(),
+                });
             }
             Some(kind) => kind,
             None => match found {

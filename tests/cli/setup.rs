@@ -1136,3 +1136,32 @@ fn the_plan_screen_sums_up_first_and_keeps_internals_for_verbose() {
     let (_, out, _) = output(&mut ctx.ttm(["setup", "--dry-run", "-v"]));
     assert!(out.contains("$ ttm selftest --json"), "{out}");
 }
+
+#[test]
+fn env_conda_without_conda_names_the_installer_for_this_system() {
+    // Linux: Miniforge's own installer, found from the shims (uname says Linux).
+    let mut ctx = TestContext::new();
+    let root = copy_profile(&mut ctx, "ubuntu-nvidia");
+    std::fs::remove_file(root.join("bin/conda")).unwrap();
+    std::fs::remove_dir_all(root.join("miniforge3")).unwrap();
+    let before = tree(&ctx.home);
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--env", "conda", "--dry-run"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--env conda: conda is not installed"), "{err}");
+    assert!(
+        err.contains("fix: curl -fsSLo Miniforge3.sh https://github.com/conda-forge/miniforge/releases/latest/download/Miniforge3-$(uname)-$(uname -m).sh && bash Miniforge3.sh -b"),
+        "{err}"
+    );
+    assert!(!err.contains("brew"), "no Homebrew on Linux: {err}");
+    assert_same_tree(&before, &tree(&ctx.home));
+    let (code, out, _) = output(&mut ctx.ttm(["--json", "setup", "--env", "conda", "--dry-run"]));
+    assert_eq!(code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(doc["error"]["fix"].as_str().unwrap().contains("Miniforge3.sh -b"), "{doc}");
+
+    // A Mac: Homebrew's cask.
+    let ctx = TestContext::fixture("fresh-mac").isolated();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--env", "conda", "--dry-run"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("fix: brew install miniforge"), "{err}");
+}
