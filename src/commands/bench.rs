@@ -207,7 +207,7 @@ fn print_human(
         note(ctx, "  vs CPU: against the same framework's CPU row");
     }
     if has(VS_TORCH) {
-        note(ctx, "  Burn vs PyTorch: PyTorch's median ÷ Burn's (above 1×, Burn is faster), only at equal precision: PyTorch runs in Burn's, TF32 or fp32 (\"tf32 vs fp32\": they differed, not compared)");
+        note(ctx, "  vs PyTorch: PyTorch's median ÷ Burn's (above 1×, Burn is faster), only at equal precision: PyTorch runs in Burn's, TF32 or fp32 (\"tf32 vs fp32\": they differed, not compared)");
     }
     if has("Of peak") {
         note(
