@@ -157,9 +157,10 @@ pub struct GlobalArgs {
     /// When to colour the output (NO_COLOR and a non-terminal turn it off under auto)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
-    /// Accept the defaults and never prompt. Accepted everywhere (`ttm -y setup`)
-    /// but shown only on the commands that ask: setup and scaffold new,
-    /// which declare their own `yes` (the same id, so clap keeps one value).
+    // Accepted everywhere (`ttm -y setup`), shown only on the commands that
+    // ask: setup and scaffold new declare their own `yes`, with the same id,
+    // so clap keeps one value wherever it is written.
+    /// Accept the defaults and never prompt
     #[arg(short = 'y', long, global = true, hide = true)]
     pub yes: bool,
     /// Started as root (MDM, Ansible's become): do everything as this user, in their HOME

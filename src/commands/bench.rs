@@ -129,8 +129,10 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
         ctx.out.json_doc(&doc);
     } else {
         print_human(ctx, &options, &doc, &platform, python.as_deref());
-        if let Some(note) = &cpu_note {
-            ctx.out.line(ctx.out.dim(format!("  {}", note.line())));
+        if let Some(cpu) = &cpu_note {
+            for line in cpu.line().lines() {
+                note(ctx, &format!("  {line}"));
+            }
         }
     }
     Ok(if measured.failed {

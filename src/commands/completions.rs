@@ -13,11 +13,16 @@ use crate::scaffold::template;
 
 pub fn run(ctx: &Context, args: &CompletionsArgs) -> Result<Status> {
     let names = template_names(ctx);
-    let mut cmd = Cli::command().mut_subcommand("scaffold", |scaffold| {
-        scaffold.mut_subcommand("new", |new| {
-            new.mut_arg("template", |arg| arg.value_parser(names))
-        })
-    });
+    // The hidden global `--yes` stays out of the commands that never ask
+    // (bash and zsh would offer a hidden flag): only setup and scaffold new,
+    // which declare their own, complete it.
+    let mut cmd = Cli::command()
+        .mut_arg("yes", |arg| arg.global(false))
+        .mut_subcommand("scaffold", |scaffold| {
+            scaffold.mut_subcommand("new", |new| {
+                new.mut_arg("template", |arg| arg.value_parser(names))
+            })
+        });
     clap_complete::generate(args.shell, &mut cmd, "ttm", &mut std::io::stdout());
     Ok(Status::Success)
 }

@@ -118,7 +118,7 @@ fn report_new(ctx: &Context, root: &Path, plan: &ChapterPlan, dry_run: bool) {
         Activate::Run(line) => out.line(format!("  {line}")),
         Activate::Nothing => {}
         Activate::SetupFirst => {
-            out.line("  ttm setup    # makes the environment, with PyTorch (once)")
+            out.line("  ttm setup    # once: makes the environment with PyTorch; then run the activate line it prints")
         }
     }
     if has(&main) {

@@ -108,23 +108,23 @@ fn template_completes_to_template_names_not_files() {
 
     let (code, zsh, err) = output(&mut ctx.ttm(["completions", "zsh"]));
     assert_eq!(code, 0, "{err}");
-    let line = zsh
-        .lines()
-        .find(|l| l.contains("--template="))
+    let start = zsh
+        .find("'--template=")
         .unwrap_or_else(|| panic!("no --template in\n{zsh}"));
-    for name in ["chapter", "training", "my-lab"] {
-        assert!(line.contains(name), "{name}: {line}");
+    let spec = &zsh[start..start + zsh[start..].find("))'").unwrap()];
+    for name in ["chapter\\:", "training\\:", "my-lab\\:\"The lab'\\''s own"] {
+        assert!(spec.contains(name), "{name}: {spec}");
     }
-    assert!(!line.contains("_files"), "not file names: {line}");
+    assert!(!spec.contains("_files"), "not file names: {spec}");
 
     let (code, fish, _) = output(&mut ctx.ttm(["completions", "fish"]));
     assert_eq!(code, 0);
-    let line = fish
-        .lines()
-        .find(|l| l.contains("-l template"))
+    let start = fish
+        .find("-l template")
         .unwrap_or_else(|| panic!("no -l template in\n{fish}"));
-    assert!(line.contains("chapter") && line.contains("my-lab"), "{line}");
-    assert!(line.contains("-f"), "no files offered: {line}");
+    let spec = &fish[start..start + fish[start..].find("\ncomplete").unwrap()];
+    assert!(spec.contains("-f -a \"chapter"), "no files offered: {spec}");
+    assert!(spec.contains("my-lab") && spec.contains("training"), "{spec}");
 
     let (code, bash, _) = output(&mut ctx.ttm(["completions", "bash"]));
     assert_eq!(code, 0);
@@ -133,7 +133,15 @@ fn template_completes_to_template_names_not_files() {
         .skip_while(|l| !l.contains("--template)"))
         .find(|l| l.contains("compgen -W"))
         .unwrap_or_else(|| panic!("no --template case in\n{bash}"));
-    assert!(words.contains("chapter training my-lab"), "{words}");
+    assert!(words.contains("\"chapter my-lab training\""), "{words}");
+    // --yes completes only where something asks.
+    for line in bash.lines().filter(|l| l.trim_start().starts_with("opts=")) {
+        if line.contains(" doctor setup ") {
+            continue; // the top level: `ttm -y setup` is fine
+        }
+        let asks = line.contains("--dry-run");
+        assert_eq!(line.contains("--yes"), asks, "{line}");
+    }
     // The script is valid bash.
     let script = ctx.temp.path().join("ttm.bash");
     std::fs::write(&script, &bash).unwrap();
