@@ -128,12 +128,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
     if ctx.out.json {
         ctx.out.json_doc(&doc);
     } else {
-        print_human(ctx, &options, &doc, &platform, python.as_deref());
-        if let Some(cpu) = &cpu_note {
-            for line in cpu.line().lines() {
-                note(ctx, &format!("  {line}"));
-            }
-        }
+        print_human(ctx, &options, &doc, &platform, python.as_deref(), cpu_note.as_ref());
     }
     Ok(if measured.failed {
         Status::Failure
@@ -187,6 +182,7 @@ fn print_human(
     doc: &BenchDoc,
     platform: &str,
     python: Option<&Path>,
+    cpu_note: Option<&CpuBackendNote>,
 ) {
     let out = &ctx.out;
     let width = layout_width(ctx);
@@ -253,6 +249,11 @@ fn print_human(
     );
     note(ctx, &format!("  {BOOK_NO_WARMUP_NOTE}"));
     left_out_note(ctx, &left_out);
+    if let Some(cpu) = cpu_note {
+        for line in cpu.line().lines() {
+            note(ctx, &format!("  {line}"));
+        }
+    }
     if let Some(p) = &options.save {
         out.line(format!(
             "saved {} (compare machines: ttm bench compare FILE…)",
