@@ -473,9 +473,8 @@ mod tests {
     #[test]
     fn every_command_has_examples() {
         fn walk(cmd: &clap::Command, path: &mut Vec<String>, out: &mut Vec<String>) {
-            let text = |s: Option<&clap::builder::StyledStr>| {
-                s.map(|s| s.to_string()).unwrap_or_default()
-            };
+            let text =
+                |s: Option<&clap::builder::StyledStr>| s.map(|s| s.to_string()).unwrap_or_default();
             for help in [text(cmd.get_after_help()), text(cmd.get_after_long_help())] {
                 if !help.is_empty() && !help.contains("Examples:") {
                     out.push(format!("{path:?}: after-help without examples"));
@@ -493,7 +492,12 @@ mod tests {
         let mut missing = Vec::new();
         walk(&Cli::command(), &mut Vec::new(), &mut missing);
         assert!(missing.is_empty(), "{missing:#?}");
-        for path in [&["doctor"][..], &["selftest"], &["scaffold", "new"], &["completions"]] {
+        for path in [
+            &["doctor"][..],
+            &["selftest"],
+            &["scaffold", "new"],
+            &["completions"],
+        ] {
             assert!(help_of(path).contains("Examples:"), "{path:?}");
         }
     }

@@ -346,7 +346,11 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(schedule.steps(3), 8, "two workloads, a warm-up and 3 runs each");
+        assert_eq!(
+            schedule.steps(3),
+            8,
+            "two workloads, a warm-up and 3 runs each"
+        );
         let seen: Arc<Mutex<Vec<(u64, String)>>> = Arc::default();
         let record = seen.clone();
         let progress: BenchProgress =
@@ -355,7 +359,11 @@ mod tests {
         let m = measure(&sys, schedule, None, 8, 3, &progress);
         assert!(!m.failed, "{:?}", m.skipped);
         let seen = seen.lock().unwrap();
-        let texts: Vec<&str> = seen.iter().map(|(_, t)| t.as_str()).filter(|t| !t.is_empty()).collect();
+        let texts: Vec<&str> = seen
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .filter(|t| !t.is_empty())
+            .collect();
         assert_eq!(
             texts,
             [

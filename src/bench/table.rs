@@ -297,7 +297,8 @@ pub const VS_TORCH: &str = "vs PyTorch";
 
 /// The detail table's columns a narrow terminal loses first, in order:
 /// what `--json` and a wider terminal still show.
-pub const DETAIL_DROPPABLE: [&str; 5] = ["Min … max", "First call", "Of peak", "Precision", "vs CPU"];
+pub const DETAIL_DROPPABLE: [&str; 5] =
+    ["Min … max", "First call", "Of peak", "Precision", "vs CPU"];
 
 /// The book-layout table's columns a narrow terminal loses first.
 pub const COMPARE_DROPPABLE: [&str; 1] = ["GFLOP/s"];
@@ -566,15 +567,23 @@ mod tests {
     fn gpu_tables_fit_100_columns_and_80_sensibly() {
         let doc = fixture("linux-h100.json");
         let full = detail_table(&doc);
-        assert!(full.width() > 100, "the fixture is wide enough to test this");
+        assert!(
+            full.width() > 100,
+            "the fixture is wide enough to test this"
+        );
 
         let mut at_100 = full.clone();
         let left_out = at_100.fit(100, &DETAIL_DROPPABLE);
         let text = at_100.render();
         eprintln!("{text}\n{left_out:?}");
         assert!(widest(&text) <= 100, "{text}");
-        for kept in ["Device", "Engine", "Workload", "Median", "GFLOP/s", "vs CPU", VS_TORCH] {
-            assert!(at_100.headers.iter().any(|h| h == kept), "{kept} at 100:\n{text}");
+        for kept in [
+            "Device", "Engine", "Workload", "Median", "GFLOP/s", "vs CPU", VS_TORCH,
+        ] {
+            assert!(
+                at_100.headers.iter().any(|h| h == kept),
+                "{kept} at 100:\n{text}"
+            );
         }
         assert!(left_out.len() < DETAIL_DROPPABLE.len(), "{left_out:?}");
 
@@ -583,8 +592,13 @@ mod tests {
         let text = at_80.render();
         eprintln!("{text}");
         assert!(widest(&text) <= 80, "{text}");
-        for kept in ["Device", "Engine", "Workload", "Median", "GFLOP/s", "vs CPU", VS_TORCH] {
-            assert!(at_80.headers.iter().any(|h| h == kept), "{kept} at 80:\n{text}");
+        for kept in [
+            "Device", "Engine", "Workload", "Median", "GFLOP/s", "vs CPU", VS_TORCH,
+        ] {
+            assert!(
+                at_80.headers.iter().any(|h| h == kept),
+                "{kept} at 80:\n{text}"
+            );
         }
         assert!(text.contains("CUDA    Burn cubecl"), "{text}");
 
@@ -597,7 +611,10 @@ mod tests {
             eprintln!("{text}");
             assert!(widest(&text) <= width, "{width}:\n{text}");
             assert!(t.headers.iter().any(|h| h == "GFLOP/s"), "{width}:\n{text}");
-            assert!(text.contains("\nUbuntu 22.04.4 LTS, NVIDIA H100 80GB HBM3\n  CPU · Burn candle"), "{text}");
+            assert!(
+                text.contains("\nUbuntu 22.04.4 LTS, NVIDIA H100 80GB HBM3\n  CPU · Burn candle"),
+                "{text}"
+            );
         }
     }
 

@@ -128,7 +128,14 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
     if ctx.out.json {
         ctx.out.json_doc(&doc);
     } else {
-        print_human(ctx, &options, &doc, &platform, python.as_deref(), cpu_note.as_ref());
+        print_human(
+            ctx,
+            &options,
+            &doc,
+            &platform,
+            python.as_deref(),
+            cpu_note.as_ref(),
+        );
     }
     Ok(if measured.failed {
         Status::Failure

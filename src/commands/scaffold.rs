@@ -249,7 +249,10 @@ fn list(ctx: &Context) -> Result<Status> {
                 ""
             };
             out.result(crate::ui::wrap::hanging(
-                &format!("  {:width$}    {flag:col$}  {}{required}", "", v.description),
+                &format!(
+                    "  {:width$}    {flag:col$}  {}{required}",
+                    "", v.description
+                ),
                 width + col + 8,
                 Some(line_width),
             ));

@@ -371,8 +371,13 @@ fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Optio
         .unwrap_or(0);
     opts.env = kinds[prompter.select("Environment", &items, current)?];
 
+    // A venv's name is the label its activation puts in the shell prompt.
+    let label = match opts.env {
+        EnvKind::Venv => "Environment name (the venv's prompt label)",
+        _ => "Environment name",
+    };
     opts.env_name = prompter
-        .input("Environment name", &opts.env_name, |s| {
+        .input(label, &opts.env_name, |s| {
             env_name_problem(s.trim()).map_or(Ok(()), Err)
         })?
         .trim()

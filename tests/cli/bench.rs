@@ -525,9 +525,16 @@ fn without_torch_no_empty_column_and_the_header_fits_100_columns() {
         output(&mut ctx.ttm(["bench", "--device", "cpu", "--size", "32", "--runs", "1"]));
     assert_eq!(code, 0, "{err}");
     for l in out.lines() {
-        assert!(l.chars().count() <= 80, "{} columns: {l}\n{out}", l.chars().count());
+        assert!(
+            l.chars().count() <= 80,
+            "{} columns: {l}\n{out}",
+            l.chars().count()
+        );
     }
-    assert!(out.contains("GFLOP/s") && out.contains("Relative Speed"), "{out}");
+    assert!(
+        out.contains("GFLOP/s") && out.contains("Relative Speed"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -541,11 +548,18 @@ fn compare_fits_80_columns_keeping_the_books_columns() {
     ]));
     assert_eq!(code, 0, "{err}");
     for l in out.lines() {
-        assert!(l.chars().count() <= 80, "{} columns: {l}\n{out}", l.chars().count());
+        assert!(
+            l.chars().count() <= 80,
+            "{} columns: {l}\n{out}",
+            l.chars().count()
+        );
     }
     let header = out.lines().next().unwrap();
     for column in ["MatMul (s)", "GFLOP/s", "Train Step (s)", "Relative Speed"] {
         assert!(header.contains(column), "{column}: {header}");
     }
-    assert!(out.contains("\nUbuntu 22.04.4 LTS, NVIDIA H100 80GB HBM3\n"), "{out}");
+    assert!(
+        out.contains("\nUbuntu 22.04.4 LTS, NVIDIA H100 80GB HBM3\n"),
+        "{out}"
+    );
 }

@@ -124,7 +124,10 @@ fn template_completes_to_template_names_not_files() {
         .unwrap_or_else(|| panic!("no -l template in\n{fish}"));
     let spec = &fish[start..start + fish[start..].find("\ncomplete").unwrap()];
     assert!(spec.contains("-f -a \"chapter"), "no files offered: {spec}");
-    assert!(spec.contains("my-lab") && spec.contains("training"), "{spec}");
+    assert!(
+        spec.contains("my-lab") && spec.contains("training"),
+        "{spec}"
+    );
 
     let (code, bash, _) = output(&mut ctx.ttm(["completions", "bash"]));
     assert_eq!(code, 0);
@@ -150,7 +153,11 @@ fn template_completes_to_template_names_not_files() {
         .arg(&script)
         .output()
         .unwrap();
-    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
 
     // Where no workspace can be read, the built-in names still complete.
     let ctx = TestContext::new().env("TTM_WORKSPACE", "relative/not/allowed");

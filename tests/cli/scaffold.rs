@@ -328,19 +328,31 @@ fn chapter_4_is_about_tensors_as_in_the_book_and_uses_data_and_models() {
     let main = ws.join("notebooks/chapter-4/main.py");
     py_compile(&main);
     let text = std::fs::read_to_string(&main).unwrap();
-    for needle in ["torch.zeros(", "torch.arange(", "reshape(", "a @ a", "requires_grad=True"] {
+    for needle in [
+        "torch.zeros(",
+        "torch.arange(",
+        "reshape(",
+        "a @ a",
+        "requires_grad=True",
+    ] {
         assert!(text.contains(needle), "{needle}:\n{text}");
     }
     assert!(!text.contains("nn.Linear"), "not chapter 3's fit:\n{text}");
 
     let out = run_main(&ctx, &main, &[("STUB_TORCH_CUDA", "1")]);
     assert!(out.contains("device: cuda\n"), "{out}");
-    assert!(out.contains("a: shape (2, 2), dtype float32, device cuda"), "{out}");
+    assert!(
+        out.contains("a: shape (2, 2), dtype float32, device cuda"),
+        "{out}"
+    );
     assert!(
         out.contains("data: saved a, grid to data/chapter-4/tensors.pt and read them back"),
         "{out}"
     );
-    assert!(out.contains("model: saved to models/chapter-4/weights.pt"), "{out}");
+    assert!(
+        out.contains("model: saved to models/chapter-4/weights.pt"),
+        "{out}"
+    );
     assert!(ws.join("data/chapter-4/tensors.pt").is_file());
     assert!(ws.join("models/chapter-4/weights.pt").is_file());
 
@@ -364,7 +376,11 @@ fn chapter_4_is_about_tensors_as_in_the_book_and_uses_data_and_models() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    for needle in ["DATA / \"tensors.pt\"", "MODELS / \"weights.pt\"", "torch.arange("] {
+    for needle in [
+        "DATA / \"tensors.pt\"",
+        "MODELS / \"weights.pt\"",
+        "torch.arange(",
+    ] {
         assert!(code.contains(needle), "{needle}:\n{code}");
     }
     let cells_py = ctx.temp.path().join("chapter-4-cells.py");
@@ -374,13 +390,19 @@ fn chapter_4_is_about_tensors_as_in_the_book_and_uses_data_and_models() {
     assert!(readme.contains("tensors"), "{readme}");
 
     // Another chapter starts from the fit, and -d topic picks one.
-    let (code, _, err) = run(&ctx, &["scaffold", "new", "chapter-7", "-d", "topic=tensors"]);
+    let (code, _, err) = run(
+        &ctx,
+        &["scaffold", "new", "chapter-7", "-d", "topic=tensors"],
+    );
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(ws.join("notebooks/chapter-7/main.py")).unwrap();
     assert!(text.contains("torch.arange("), "{text}");
     let (code, _, err) = run(&ctx, &["scaffold", "new", "chapter-8", "-d", "topic=gan"]);
     assert_eq!(code, 2);
-    assert!(err.contains("-d topic=gan: the topic is one of fit, tensors"), "{err}");
+    assert!(
+        err.contains("-d topic=gan: the topic is one of fit, tensors"),
+        "{err}"
+    );
 }
 
 #[test]

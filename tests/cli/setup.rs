@@ -1157,7 +1157,13 @@ fn env_conda_without_conda_names_the_installer_for_this_system() {
     let (code, out, _) = output(&mut ctx.ttm(["--json", "setup", "--env", "conda", "--dry-run"]));
     assert_eq!(code, 2);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert!(doc["error"]["fix"].as_str().unwrap().contains("Miniforge3.sh -b"), "{doc}");
+    assert!(
+        doc["error"]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("Miniforge3.sh -b"),
+        "{doc}"
+    );
 
     // A Mac: Homebrew's cask.
     let ctx = TestContext::fixture("fresh-mac").isolated();
