@@ -135,8 +135,12 @@ fn print_human(
                     n = m.n
                 ));
                 out.line(format!(
-                    "            first call {} (compiling, warming up: not in the median); {}; {}",
+                    "            first call {} (compiling, warming up: not in the median)",
                     seconds(m.first_s),
+                ));
+                // Apart, so that no line passes 100 columns (a read-back barrier is long).
+                out.line(format!(
+                    "            {}; {}",
                     m.precision,
                     m.barrier.describe(),
                 ));

@@ -676,6 +676,24 @@ fn pty_ctrl_c_at_every_prompt_shows_the_cursor_says_cancelled_and_exits_130() {
 }
 
 #[test]
+fn pty_the_plan_fits_100_columns_on_a_wide_terminal() {
+    // A fresh Mac: the longest plan (Homebrew's installer URL, every step to do).
+    let ctx = TestContext::fixture("fresh-mac").isolated();
+    let mut pty = Pty::spawn(&ctx, &["setup", "--no-selftest"]);
+    pty.expect("Proceed with this plan?", 1);
+    let text = pty.text();
+    let start = text.find("ttm setup: the plan").unwrap();
+    let plan = &text[start..text.find("Proceed with this plan?").unwrap()];
+    assert!(plan.contains("[to do] Homebrew"), "{plan}");
+    for l in plan.lines() {
+        let l = l.trim_end_matches('\r');
+        assert!(l.chars().count() <= 100, "{} columns: {l}\n{plan}", l.chars().count());
+    }
+    pty.send(CTRL_C);
+    assert_eq!(pty.exit_code(), 130, "{}", pty.text());
+}
+
+#[test]
 fn pty_customize_without_conda_offers_no_conda_and_asks_again_on_bad_answers() {
     let (ctx, log) = recording_context();
     let mut pty = Pty::spawn(&ctx, &["setup", "--no-selftest"]);
