@@ -687,7 +687,11 @@ fn pty_the_plan_fits_100_columns_on_a_wide_terminal() {
     assert!(plan.contains("[to do] Homebrew"), "{plan}");
     for l in plan.lines() {
         let l = l.trim_end_matches('\r');
-        assert!(l.chars().count() <= 100, "{} columns: {l}\n{plan}", l.chars().count());
+        assert!(
+            l.chars().count() <= 100,
+            "{} columns: {l}\n{plan}",
+            l.chars().count()
+        );
     }
     pty.send(CTRL_C);
     assert_eq!(pty.exit_code(), 130, "{}", pty.text());
