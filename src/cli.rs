@@ -74,7 +74,46 @@ Examples:
   ttm scaffold new mnist -t training -d epochs=5
   ttm scaffold list                          the templates and their -d variables";
 
+const SCAFFOLD_NEW_EXAMPLES: &str = "\
+Examples:
+  ttm scaffold new chapter-4                 the book's chapter 4 (tensors), ready to run
+  ttm scaffold new chapter-4 --dry-run       only list what would be written
+  ttm scaffold new mnist -t training -d epochs=5 -d device=cpu
+  ttm scaffold list                          the templates and their -d variables";
+
+const SCAFFOLD_LIST_EXAMPLES: &str = "\
+Examples:
+  ttm scaffold list                          every template, with its -d variables and defaults
+  ttm scaffold list --json                   the same, as JSON";
+
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  ttm doctor                                 one line per check, and the fix for each failure
+  ttm doctor -v                              the details of every check
+  ttm doctor --report > report.md            a Markdown report for a bug tracker (HOME redacted)
+  ttm doctor --json                          the checks as JSON, for scripts";
+
+const SELFTEST_EXAMPLES: &str = "\
+Examples:
+  ttm selftest                               the best device here (Metal, CUDA, else the CPU)
+  ttm selftest --all                         every device and backend this build has
+  ttm selftest --device cpu --size 512       a quick check on the CPU";
+
+const BENCH_COMPARE_EXAMPLES: &str = "\
+Examples:
+  ttm bench compare m1.json h100.json        machines side by side, in the book's table
+  ttm bench compare *.json --plot all.svg    and drawn as one chart";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  ttm completions zsh > ~/.zfunc/_ttm        zsh (ttm completions --help: every shell's steps)
+  ttm completions bash > ~/.local/share/bash-completion/completions/ttm";
+
 const COMPLETIONS_HELP: &str = "\
+Examples:
+  ttm completions zsh > ~/.zfunc/_ttm
+  ttm completions fish > ~/.config/fish/completions/ttm.fish
+
 Install them for your shell, then open a new terminal:
 
   zsh (the macOS default):
@@ -118,8 +157,11 @@ pub struct GlobalArgs {
     /// When to colour the output (NO_COLOR and a non-terminal turn it off under auto)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    // Accepted everywhere (`ttm -y setup`), shown only on the commands that
+    // ask: setup and scaffold new declare their own `yes`, with the same id,
+    // so clap keeps one value wherever it is written.
     /// Accept the defaults and never prompt
-    #[arg(short = 'y', long, global = true)]
+    #[arg(short = 'y', long, global = true, hide = true)]
     pub yes: bool,
     /// Started as root (MDM, Ansible's become): do everything as this user, in their HOME
     #[arg(long, global = true, value_name = "NAME")]
@@ -136,11 +178,13 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check whether this machine is ready for the book, and say how to fix what is not
+    #[command(after_help = DOCTOR_EXAMPLES)]
     Doctor(DoctorArgs),
     /// Install what is missing: Homebrew, Python, git, the workspace, the environment, PyTorch
     #[command(after_help = SETUP_EXAMPLES)]
     Setup(SetupArgs),
     /// Prove the GPU computes: a Burn training run and a matmul check, no Python needed
+    #[command(after_help = SELFTEST_EXAMPLES)]
     Selftest(SelftestArgs),
     /// The book's benchmark done right: warm-up, synchronisation, medians, Burn and PyTorch
     #[command(after_help = BENCH_EXAMPLES)]
@@ -149,7 +193,7 @@ pub enum Command {
     #[command(subcommand, after_help = SCAFFOLD_EXAMPLES)]
     Scaffold(ScaffoldCommand),
     /// Print shell completions (--help: how to install them)
-    #[command(after_long_help = COMPLETIONS_HELP)]
+    #[command(after_help = COMPLETIONS_EXAMPLES, after_long_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
 }
 
@@ -195,6 +239,9 @@ pub struct SetupArgs {
     /// write a new requirements.lock
     #[arg(long, conflicts_with = "from")]
     pub upgrade: bool,
+    /// Accept the plan and the defaults; never prompt
+    #[arg(short = 'y', long, help_heading = "Global options")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -270,6 +317,7 @@ pub struct BenchArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum BenchCommand {
     /// Compare saved results across machines, in the book's table layout
+    #[command(after_help = BENCH_COMPARE_EXAMPLES)]
     Compare(BenchCompareArgs),
 }
 
@@ -289,8 +337,10 @@ pub struct BenchCompareArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum ScaffoldCommand {
     /// Create notebooks/NAME, data/NAME and models/NAME from a template
+    #[command(after_help = SCAFFOLD_NEW_EXAMPLES)]
     New(ScaffoldNewArgs),
     /// List the templates, built-in and your own
+    #[command(after_help = SCAFFOLD_LIST_EXAMPLES)]
     List,
 }
 
@@ -298,8 +348,9 @@ pub enum ScaffoldCommand {
 pub struct ScaffoldNewArgs {
     /// The project's name, e.g. chapter-4
     pub name: String,
-    /// The template to use
-    #[arg(long, short = 't', default_value = "chapter")]
+    /// The template: chapter, training, or one of yours (ttm scaffold list)
+    #[arg(long, short = 't', default_value = "chapter", value_name = "TEMPLATE",
+          value_parser = TemplateNames::built_in(), hide_possible_values = true)]
     pub template: String,
     /// Set a template variable
     #[arg(short = 'd', long = "define", value_name = "KEY=VALUE")]
@@ -307,6 +358,55 @@ pub struct ScaffoldNewArgs {
     /// List what would be written and write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Never prompt: a required variable not given with -d is an error
+    #[arg(short = 'y', long, help_heading = "Global options")]
+    pub yes: bool,
+}
+
+/// The values `--template` completes to: the built-in templates, and the
+/// user's own where `ttm completions` found them. Any name parses (a
+/// template made after the completions were installed still works); only
+/// the shell's list comes from here.
+#[derive(Debug, Clone)]
+pub struct TemplateNames(pub Vec<(&'static str, String)>);
+
+impl TemplateNames {
+    /// The built-in templates, as the parser that `ttm --help` and the
+    /// completions see unless `ttm completions` adds the user's.
+    pub fn built_in() -> TemplateNames {
+        TemplateNames(
+            crate::scaffold::template::built_in_names()
+                .into_iter()
+                .map(|n| (n, String::new()))
+                .collect(),
+        )
+    }
+}
+
+impl clap::builder::TypedValueParser for TemplateNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|(name, help)| {
+            let value = clap::builder::PossibleValue::new(*name);
+            if help.is_empty() {
+                value
+            } else {
+                value.help(help.clone())
+            }
+        })))
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -329,5 +429,105 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    fn help_of(args: &[&str]) -> String {
+        let mut argv = vec!["ttm"];
+        argv.extend(args);
+        argv.push("--help");
+        match Cli::try_parse_from(argv) {
+            Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => e.to_string(),
+            other => panic!("no help for {args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn yes_is_offered_only_where_something_asks_and_accepted_everywhere() {
+        for path in [&["setup"][..], &["scaffold", "new"]] {
+            let help = help_of(path);
+            assert!(help.contains("-y, --yes"), "{path:?}:\n{help}");
+        }
+        for path in [
+            &["doctor"][..],
+            &["selftest"],
+            &["bench"],
+            &["bench", "compare"],
+            &["scaffold", "list"],
+            &["completions"],
+            &[],
+        ] {
+            let help = help_of(path);
+            assert!(!help.contains("--yes"), "{path:?}:\n{help}");
+        }
+        // One value, wherever it is written.
+        for argv in [
+            &["ttm", "-y", "setup"][..],
+            &["ttm", "setup", "-y"],
+            &["ttm", "setup", "--yes"],
+            &["ttm", "--yes", "scaffold", "new", "x"],
+            &["ttm", "scaffold", "new", "x", "-y"],
+            &["ttm", "doctor", "-y"],
+        ] {
+            let cli = Cli::try_parse_from(argv).unwrap();
+            assert!(cli.global.yes, "{argv:?}");
+        }
+        assert!(!Cli::try_parse_from(["ttm", "setup"]).unwrap().global.yes);
+    }
+
+    #[test]
+    fn every_command_has_examples() {
+        fn walk(cmd: &clap::Command, path: &mut Vec<String>, out: &mut Vec<String>) {
+            let text =
+                |s: Option<&clap::builder::StyledStr>| s.map(|s| s.to_string()).unwrap_or_default();
+            for help in [text(cmd.get_after_help()), text(cmd.get_after_long_help())] {
+                if !help.is_empty() && !help.contains("Examples:") {
+                    out.push(format!("{path:?}: after-help without examples"));
+                }
+            }
+            if !text(cmd.get_after_help()).contains("Examples:") {
+                out.push(format!("{path:?}: no Examples"));
+            }
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                path.push(sub.get_name().to_owned());
+                walk(sub, path, out);
+                path.pop();
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), &mut Vec::new(), &mut missing);
+        assert!(missing.is_empty(), "{missing:#?}");
+        for path in [
+            &["doctor"][..],
+            &["selftest"],
+            &["scaffold", "new"],
+            &["completions"],
+        ] {
+            assert!(help_of(path).contains("Examples:"), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn template_completes_to_template_names_but_any_name_parses() {
+        let cmd = Cli::command();
+        let new = cmd
+            .find_subcommand("scaffold")
+            .and_then(|s| s.find_subcommand("new"))
+            .unwrap();
+        let arg = new
+            .get_arguments()
+            .find(|a| a.get_id() == "template")
+            .unwrap();
+        let names: Vec<String> = arg
+            .get_value_parser()
+            .possible_values()
+            .unwrap()
+            .map(|v| v.get_name().to_owned())
+            .collect();
+        assert_eq!(names, ["chapter", "training"]);
+        let cli = Cli::try_parse_from(["ttm", "scaffold", "new", "x", "-t", "my-own"]).unwrap();
+        match cli.command {
+            Some(Command::Scaffold(ScaffoldCommand::New(a))) => assert_eq!(a.template, "my-own"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -54,6 +54,11 @@ pub enum Error {
     #[error("{message}")]
     Unavailable { message: String },
 
+    /// What was asked for needs a program that is not installed; the fix
+    /// installs it. Exit 2.
+    #[error("{message}")]
+    NotInstalled { message: String, fix: String },
+
     /// A step of work failed; the message says which and where the log is. Exit 1.
     #[error("{message}")]
     Failed {
@@ -93,7 +98,8 @@ impl Error {
             | Error::HomeUnset
             | Error::BadWorkspace { .. }
             | Error::BadFile { .. }
-            | Error::Unavailable { .. } => 2,
+            | Error::Unavailable { .. }
+            | Error::NotInstalled { .. } => 2,
             Error::Io { .. } | Error::Program { .. } | Error::Failed { .. } => 1,
             Error::Interrupted => 130,
         }
@@ -109,6 +115,7 @@ impl Error {
     pub fn fix(&self) -> Option<&str> {
         match self {
             Error::Failed { fix, .. } => fix.as_deref(),
+            Error::NotInstalled { fix, .. } => Some(fix),
             _ => None,
         }
     }

@@ -12,6 +12,24 @@ pub const INSTALL_HOMEBREW: &str = r#"/bin/bash -c "$(curl -fsSL https://raw.git
 /// Miniforge for Apple Silicon (an arm64 conda).
 pub const INSTALL_MINIFORGE_ARM64: &str = "curl -fsSLO https://github.com/conda-forge/miniforge/releases/latest/download/Miniforge3-MacOSX-arm64.sh && bash Miniforge3-MacOSX-arm64.sh";
 
+/// Miniforge's installer for the machine it runs on (Linux or macOS, any
+/// architecture: the release names its files after `uname` and `uname -m`),
+/// as conda-forge's README gives it; `-b` installs to `~/miniforge3` without
+/// asking or editing shell files (ttm finds conda there).
+pub const INSTALL_MINIFORGE_ANY: &str = "curl -fsSLo Miniforge3.sh https://github.com/conda-forge/miniforge/releases/latest/download/Miniforge3-$(uname)-$(uname -m).sh && bash Miniforge3.sh -b";
+
+/// Miniforge through Homebrew (its cask), on a Mac.
+pub const BREW_INSTALL_MINIFORGE: &str = "brew install miniforge";
+
+/// How to install conda here: Homebrew's cask on a Mac, the installer elsewhere.
+pub fn install_miniforge(mac: bool) -> &'static str {
+    if mac {
+        BREW_INSTALL_MINIFORGE
+    } else {
+        INSTALL_MINIFORGE_ANY
+    }
+}
+
 /// The Python Homebrew installs when none is asked for (`python@3.12`).
 pub const BREW_DEFAULT_PYTHON: &str = "3.12";
 
@@ -58,5 +76,9 @@ mod tests {
             "sudo dnf install -y git"
         );
         assert!(linux_install("Arch Linux", "git").starts_with("install git with"));
+        assert_eq!(install_miniforge(true), "brew install miniforge");
+        let linux = install_miniforge(false);
+        assert!(linux.contains("Miniforge3-$(uname)-$(uname -m).sh") && linux.ends_with(" -b"));
+        assert!(!linux.contains("brew"));
     }
 }

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use super::results::{BenchRow, Framework, Skipped, Workload};
 use super::stats::Summary;
 use super::torch::{self, TorchProbe};
-use crate::compute::bench::{time_matmul, time_train_step, Timing};
+use crate::compute::bench::{time_matmul_observed, time_train_step_observed, Timing};
+use crate::compute::matmul::OnCall;
 use crate::compute::{BackendKind, DeviceKind, Discovered, Target};
 use crate::error::{Error, Result};
 use crate::system::System;
@@ -120,16 +121,26 @@ impl BenchSchedule {
         })
     }
 
-    /// Steps of progress: two workloads per Burn pair and per PyTorch device.
-    pub fn steps(&self) -> u64 {
-        (self.targets.len() * 2 + self.torch_devices.len() * 2) as u64
+    /// Steps of progress: one per call (the warm-up and each of `runs`),
+    /// two workloads per Burn pair and per PyTorch device.
+    pub fn steps(&self, runs: usize) -> u64 {
+        let workloads = (self.targets.len() * 2 + self.torch_devices.len() * 2) as u64;
+        workloads * (runs as u64 + 1)
     }
 }
 
-/// Where a bench run is, for a progress bar.
-pub trait BenchProgress {
-    fn running(&self, what: String);
-    fn done(&self, steps: u64);
+/// Where a bench run is, for a progress bar: `(calls done, what runs now)`.
+/// Called from the compute thread too, hence `Send + Sync`.
+pub type BenchProgress = std::sync::Arc<dyn Fn(u64, String) + Send + Sync>;
+
+/// What a progress bar says while call `k` of a workload runs: the warm-up
+/// (k = 0), then "run k/runs".
+pub fn call_text(what: &str, k: usize, runs: usize) -> String {
+    if k == 0 {
+        format!("{what}: warm-up (compiles, tunes; not timed)")
+    } else {
+        format!("{what}: run {k}/{runs}")
+    }
 }
 
 /// The rows measured, what was not, and whether something failed (exit 1).
@@ -147,11 +158,13 @@ pub fn measure(
     torch_side: Option<&TorchSide>,
     size: usize,
     runs: usize,
-    progress: &dyn BenchProgress,
+    progress: &BenchProgress,
 ) -> BenchMeasurements {
     let mut skipped = schedule.skipped;
     let mut rows: Vec<BenchRow> = Vec::new();
     let mut failed = false;
+    let calls = runs as u64 + 1;
+    let mut position = 0u64;
     for &device in &schedule.hardware_order {
         // What Burn's matrix products computed in on this device, as measured:
         // PyTorch runs its rows at the same precision.
@@ -162,15 +175,18 @@ pub fn measure(
             .filter(|d| d.target.device == device)
         {
             for workload in Workload::BOTH {
-                progress.running(format!(
+                let what = format!(
                     "Burn {} on {}: {}",
                     d.target.backend,
                     device,
                     describe(workload, size)
-                ));
+                );
+                let (sink, base) = (progress.clone(), position);
+                let on_call: OnCall =
+                    std::sync::Arc::new(move |k| sink(base + k as u64, call_text(&what, k, runs)));
                 let timing = match workload {
-                    Workload::Matmul => time_matmul(d.target, size, runs),
-                    Workload::TrainStep => time_train_step(d.target, runs),
+                    Workload::Matmul => time_matmul_observed(d.target, size, runs, Some(on_call)),
+                    Workload::TrainStep => time_train_step_observed(d.target, runs, Some(on_call)),
                 };
                 match timing.and_then(|t| burn_row(d, workload, size, t)) {
                     Ok(row) => {
@@ -188,13 +204,17 @@ pub fn measure(
                         });
                     }
                 }
-                progress.done(1);
+                position += calls;
+                progress(position, String::new());
             }
         }
         let torch_name = torch_device_for(device);
         if let (Some(TorchSide::Ready { python, .. }), Some(name)) = (torch_side, torch_name) {
             if schedule.torch_devices.iter().any(|(d, _)| d == name) {
-                progress.running(format!("PyTorch on {name}: matmul and train step"));
+                progress(
+                    position,
+                    format!("PyTorch on {name}: matmul and train step, {runs} runs each"),
+                );
                 let precision = torch_precision(burn_precision.as_deref());
                 match torch::run_device(sys, python, name, size, runs, precision) {
                     Ok(run) => rows.extend(run.rows),
@@ -207,7 +227,8 @@ pub fn measure(
                         });
                     }
                 }
-                progress.done(2);
+                position += 2 * calls;
+                progress(position, String::new());
             }
         }
     }
@@ -307,6 +328,59 @@ mod tests {
             version: "2.5.1".to_owned(),
             devices: devices.iter().map(|d| ((*d).to_owned(), None)).collect(),
         }
+    }
+
+    #[test]
+    fn progress_counts_every_call_and_says_which_run() {
+        use std::sync::{Arc, Mutex};
+        let cpu = Discovered {
+            target: crate::compute::Target::CPU,
+            name: None,
+            available: true,
+            reason: None,
+        };
+        let schedule = BenchSchedule::new(
+            &[cpu],
+            Some(DeviceKind::Cpu),
+            Some(BackendKind::Candle),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            schedule.steps(3),
+            8,
+            "two workloads, a warm-up and 3 runs each"
+        );
+        let seen: Arc<Mutex<Vec<(u64, String)>>> = Arc::default();
+        let record = seen.clone();
+        let progress: BenchProgress =
+            Arc::new(move |at, text| record.lock().unwrap().push((at, text)));
+        let sys = System::from_parts(Vec::<(String, String)>::new(), "/");
+        let m = measure(&sys, schedule, None, 8, 3, &progress);
+        assert!(!m.failed, "{:?}", m.skipped);
+        let seen = seen.lock().unwrap();
+        let texts: Vec<&str> = seen
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .filter(|t| !t.is_empty())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "Burn candle on cpu: matmul 8×8: warm-up (compiles, tunes; not timed)",
+                "Burn candle on cpu: matmul 8×8: run 1/3",
+                "Burn candle on cpu: matmul 8×8: run 2/3",
+                "Burn candle on cpu: matmul 8×8: run 3/3",
+                "Burn candle on cpu: train step: warm-up (compiles, tunes; not timed)",
+                "Burn candle on cpu: train step: run 1/3",
+                "Burn candle on cpu: train step: run 2/3",
+                "Burn candle on cpu: train step: run 3/3",
+            ]
+        );
+        let positions: Vec<u64> = seen.iter().map(|(at, _)| *at).collect();
+        assert!(positions.windows(2).all(|w| w[0] <= w[1]), "{positions:?}");
+        assert_eq!(positions.last(), Some(&8));
+        assert_eq!(positions[1], 1, "run 1 starts after the warm-up");
     }
 
     #[test]

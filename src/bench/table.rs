@@ -11,12 +11,15 @@ use super::reference::{BOOK_MATMUL_SIZE, BOOK_ROWS};
 use super::results::{BenchDoc, Framework, RowBackend, RowDevice, Workload};
 use super::stats::{gflops, matmul_flops, speedup};
 
-/// Plain columns, padded; numbers right-aligned.
+/// Plain columns, padded; numbers right-aligned. A heading line (a
+/// platform's name) may stand before a row, across the columns.
 #[derive(Debug, Clone, Default)]
 pub struct TextTable {
     pub headers: Vec<String>,
     pub right_aligned: Vec<bool>,
     pub rows: Vec<Vec<String>>,
+    /// (index of the row it stands before, the line).
+    pub headings: Vec<(usize, String)>,
 }
 
 impl TextTable {
@@ -25,11 +28,60 @@ impl TextTable {
             headers: headers.iter().map(|(h, _)| (*h).to_owned()).collect(),
             right_aligned: headers.iter().map(|(_, r)| *r).collect(),
             rows: Vec::new(),
+            headings: Vec::new(),
         }
     }
 
     pub fn push(&mut self, row: Vec<String>) {
         self.rows.push(row);
+    }
+
+    /// A line across the columns before the next row.
+    pub fn heading(&mut self, line: String) {
+        self.headings.push((self.rows.len(), line));
+    }
+
+    /// The widest line the table renders to (headings not counted: they are
+    /// cut to the width instead).
+    pub fn width(&self) -> usize {
+        let mut plain = self.clone();
+        plain.headings.clear();
+        plain
+            .render()
+            .lines()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Leave columns out, in the order of `droppable`, until the table fits
+    /// `width` columns; the headers of those left out, in that order.
+    pub fn fit(&mut self, width: usize, droppable: &[&str]) -> Vec<String> {
+        let mut left_out = Vec::new();
+        for name in droppable {
+            if self.width() <= width {
+                break;
+            }
+            if self.remove_column(name) {
+                left_out.push((*name).to_owned());
+            }
+        }
+        left_out
+    }
+
+    /// Remove the column headed `name`; false where there is none.
+    pub fn remove_column(&mut self, name: &str) -> bool {
+        let Some(i) = self.headers.iter().position(|h| h == name) else {
+            return false;
+        };
+        self.headers.remove(i);
+        self.right_aligned.remove(i);
+        for r in &mut self.rows {
+            if i < r.len() {
+                r.remove(i);
+            }
+        }
+        true
     }
 
     pub fn render(&self) -> String {
@@ -60,10 +112,26 @@ impl TextTable {
             }
             out.trim_end().to_owned()
         };
+        let table_width = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
         let mut out = vec![line(&self.headers)];
-        out.extend(self.rows.iter().map(|r| line(r)));
+        for (i, r) in self.rows.iter().enumerate() {
+            for (_, h) in self.headings.iter().filter(|(at, _)| *at == i) {
+                out.push(cut(h, table_width.max(40)));
+            }
+            out.push(line(r));
+        }
         out.join("\n")
     }
+}
+
+/// `text` cut to `width` characters, with "…" where it was cut.
+pub fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// "0.41 ms", "92.3 ms", "1.378 s", "52.0 µs"; "—" for what is not a number.
@@ -77,13 +145,19 @@ pub fn seconds(s: f64) -> String {
     } else if s >= 1.0 {
         format!("{s:.3} s")
     } else if s >= 1e-3 {
-        format!("{:.3} ms", s * 1e3)
+        // Four significant digits: "620.0 ms", "51.00 ms", "5.600 ms".
+        let ms = s * 1e3;
+        match ms {
+            m if m >= 100.0 => format!("{m:.1} ms"),
+            m if m >= 10.0 => format!("{m:.2} ms"),
+            m => format!("{m:.3} ms"),
+        }
     } else {
         format!("{:.1} µs", s * 1e6)
     }
 }
 
-/// "175.069 … 190.751 ms": one unit when both share it, "0.9 ms … 1.2 s" else.
+/// "175.1 … 190.8 ms": one unit when both share it, "0.9 ms … 1.2 s" else.
 pub fn range(min: f64, max: f64) -> String {
     let (lo, hi) = (seconds(min), seconds(max));
     match (lo.rsplit_once(' '), hi.rsplit_once(' ')) {
@@ -144,7 +218,7 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
         ("Precision", false),
         ("Of peak", true),
         ("vs CPU", true),
-        ("Burn vs PyTorch", true),
+        (VS_TORCH, true),
     ]);
     // Without PyTorch rows (no --torch) that last column would stay empty.
     let with_torch = !doc.comparisons.is_empty();
@@ -153,9 +227,10 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
         t.right_aligned.pop();
     }
     for row in ordered(doc) {
+        // The train step's batch is in the line above the table.
         let workload = match row.workload {
             Workload::Matmul => format!("MatMul {0}×{0}", row.size),
-            Workload::TrainStep => format!("Train step (batch {})", row.size),
+            Workload::TrainStep => "Train step".to_owned(),
         };
         let vs_torch = match row.framework {
             Framework::Burn => doc
@@ -210,18 +285,23 @@ pub fn detail_table(doc: &BenchDoc) -> TextTable {
         ("Precision", one_precision),
         ("Of peak", no_peak),
     ] {
-        if let Some(i) = t.headers.iter().position(|h| h == name).filter(|_| drop) {
-            t.headers.remove(i);
-            t.right_aligned.remove(i);
-            for r in &mut t.rows {
-                if i < r.len() {
-                    r.remove(i);
-                }
-            }
+        if drop {
+            t.remove_column(name);
         }
     }
     t
 }
+
+/// The header of the Burn-against-PyTorch column.
+pub const VS_TORCH: &str = "vs PyTorch";
+
+/// The detail table's columns a narrow terminal loses first, in order:
+/// what `--json` and a wider terminal still show.
+pub const DETAIL_DROPPABLE: [&str; 5] =
+    ["Min … max", "First call", "Of peak", "Precision", "vs CPU"];
+
+/// The book-layout table's columns a narrow terminal loses first.
+pub const COMPARE_DROPPABLE: [&str; 1] = ["GFLOP/s"];
 
 /// "not compared (tf32 vs fp32)": a PyTorch row beside this Burn row ran at
 /// another precision, so no ratio is shown.
@@ -232,7 +312,7 @@ fn unequal_precision(doc: &BenchDoc, row: &super::BenchRow) -> Option<String> {
             && t.hardware() == row.hardware()
     })?;
     Some(format!(
-        "not compared ({} vs {})",
+        "{} vs {}",
         super::peak::precision_word(&row.precision),
         super::peak::precision_word(&torch.precision)
     ))
@@ -403,16 +483,24 @@ pub fn book_rows() -> Vec<CompareRow> {
         .collect()
 }
 
-/// The section 3.7 layout: Platform, Device, MatMul (s), Train Step (s), Relative Speed.
+/// The section 3.7 layout: Platform, Device, MatMul (s), GFLOP/s, Train
+/// Step (s), Relative Speed. Each platform is a heading line with its rows
+/// under it, so that a long platform name (a GPU's, from a saved file) does
+/// not widen every row past the terminal.
 pub fn compare_table(rows: &[CompareRow]) -> TextTable {
     let mut t = TextTable::new(&[
-        ("Platform", false),
-        ("Device", false),
+        ("Platform · Device", false),
         ("MatMul (s)", true),
+        ("GFLOP/s", true),
         ("Train Step (s)", true),
         ("Relative Speed", false),
     ]);
+    let mut platform: Option<&str> = None;
     for r in rows {
+        if platform != Some(r.platform.as_str()) {
+            t.heading(r.platform.clone());
+            platform = Some(r.platform.as_str());
+        }
         let device = if r.book {
             let gpu = r.device != RowDevice::Cpu;
             format!("{} · PyTorch", if gpu { "GPU" } else { "CPU" })
@@ -433,9 +521,9 @@ pub fn compare_table(rows: &[CompareRow]) -> TextTable {
             Some(x) => format!("≈{} (slower)", times(x)),
         };
         t.push(vec![
-            r.platform.clone(),
-            device,
+            format!("  {device}"),
             matmul,
+            r.matmul_gflops.map(rate).unwrap_or_else(|| "—".to_owned()),
             r.train_step_s
                 .map(seconds_4)
                 .unwrap_or_else(|| "—".to_owned()),
@@ -463,6 +551,89 @@ mod tests {
         BenchRow::new(f, b, d, w, size, s, vec![median], "fp32", None)
     }
 
+    fn fixture(name: &str) -> BenchDoc {
+        let path = format!(
+            "{}/tests/fixtures/bench-results/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        BenchDoc::parse(&std::fs::read(&path).unwrap()).unwrap()
+    }
+
+    fn widest(text: &str) -> usize {
+        text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+    }
+
+    #[test]
+    fn gpu_tables_fit_100_columns_and_80_sensibly() {
+        let doc = fixture("linux-h100.json");
+        let full = detail_table(&doc);
+        assert!(
+            full.width() > 100,
+            "the fixture is wide enough to test this"
+        );
+
+        let mut at_100 = full.clone();
+        let left_out = at_100.fit(100, &DETAIL_DROPPABLE);
+        let text = at_100.render();
+        eprintln!("{text}\n{left_out:?}");
+        assert!(widest(&text) <= 100, "{text}");
+        for kept in [
+            "Device", "Engine", "Workload", "Median", "GFLOP/s", "vs CPU", VS_TORCH,
+        ] {
+            assert!(
+                at_100.headers.iter().any(|h| h == kept),
+                "{kept} at 100:\n{text}"
+            );
+        }
+        assert!(left_out.len() < DETAIL_DROPPABLE.len(), "{left_out:?}");
+
+        let mut at_80 = full.clone();
+        at_80.fit(80, &DETAIL_DROPPABLE);
+        let text = at_80.render();
+        eprintln!("{text}");
+        assert!(widest(&text) <= 80, "{text}");
+        for kept in [
+            "Device", "Engine", "Workload", "Median", "GFLOP/s", "vs CPU", VS_TORCH,
+        ] {
+            assert!(
+                at_80.headers.iter().any(|h| h == kept),
+                "{kept} at 80:\n{text}"
+            );
+        }
+        assert!(text.contains("CUDA    Burn cubecl"), "{text}");
+
+        for width in [100, 80] {
+            let mut rows = compare_rows("Ubuntu 22.04.4 LTS, NVIDIA H100 80GB HBM3", &doc);
+            rows.extend(book_rows());
+            let mut t = compare_table(&rows);
+            t.fit(width, &COMPARE_DROPPABLE);
+            let text = t.render();
+            eprintln!("{text}");
+            assert!(widest(&text) <= width, "{width}:\n{text}");
+            assert!(t.headers.iter().any(|h| h == "GFLOP/s"), "{width}:\n{text}");
+            assert!(
+                text.contains("\nUbuntu 22.04.4 LTS, NVIDIA H100 80GB HBM3\n  CPU · Burn candle"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_narrow_table_leaves_columns_out_in_order() {
+        let mut t = TextTable::new(&[("A", false), ("Wide column", true), ("B", false)]);
+        t.push(vec!["a".into(), "1234567890123".into(), "b".into()]);
+        assert_eq!(t.width(), 19);
+        assert!(t.fit(30, &["Wide column"]).is_empty());
+        assert_eq!(t.fit(10, &["Nope", "Wide column"]), ["Wide column"]);
+        assert_eq!(t.render(), "A  B\na  b");
+        t.heading("a platform whose name is far longer than the table".into());
+        t.push(vec!["c".into(), "1".into(), "d".into()]);
+        let text = t.render();
+        let heading = text.lines().nth(2).unwrap();
+        assert_eq!(heading.chars().count(), 40, "{text}");
+        assert!(heading.ends_with('…'), "{text}");
+    }
+
     #[test]
     fn columns_line_up() {
         let mut t = TextTable::new(&[("Name", false), ("Value", true)]);
@@ -478,6 +649,9 @@ mod tests {
     fn units_read_well() {
         assert_eq!(seconds(1.378), "1.378 s");
         assert_eq!(seconds(0.0031), "3.100 ms");
+        assert_eq!(seconds(0.051), "51.00 ms");
+        assert_eq!(seconds(0.62), "620.0 ms");
+        assert_eq!(range(0.17507, 0.19075), "175.1 … 190.8 ms");
         assert_eq!(seconds(0.000052), "52.0 µs");
         assert_eq!(times(11.28), "11×");
         assert_eq!(times(2.345), "2.3×");
@@ -521,7 +695,7 @@ mod tests {
                 book: false,
             };
             let text = compare_table(&[row]).render();
-            proptest::prop_assert!(text.lines().all(|l| l.chars().count() < 120), "{text}");
+            proptest::prop_assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
         }
     }
 

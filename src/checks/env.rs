@@ -2,7 +2,7 @@
 
 use super::{is_mac, probe_trouble, CheckId, CheckResult};
 use crate::env_kind::EnvKind;
-use crate::install::INSTALL_MINIFORGE_ARM64;
+use crate::install::{INSTALL_MINIFORGE_ANY, INSTALL_MINIFORGE_ARM64};
 use crate::platform::{EnvFlavor, Facts};
 
 pub fn check_conda(f: &Facts) -> CheckResult {
@@ -20,10 +20,10 @@ pub fn check_conda(f: &Facts) -> CheckResult {
                 ID,
                 "conda is not installed, and ttm.toml asks for a conda environment",
             )
-            .fix(if is_mac(f) {
-                INSTALL_MINIFORGE_ARM64.to_owned()
+            .fix(if is_mac(f) && f.apple_silicon {
+                INSTALL_MINIFORGE_ARM64
             } else {
-                "ttm setup --env conda".to_owned()
+                INSTALL_MINIFORGE_ANY
             })
         } else {
             CheckResult::skip(ID, "conda is not installed (optional: a venv works too)")

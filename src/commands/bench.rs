@@ -29,6 +29,7 @@ use crate::bench::results::BenchDoc;
 use crate::bench::run::{measure, BenchProgress, BenchSchedule, TorchSide};
 use crate::bench::table::{
     book_rows, compare_rows, compare_table, detail_table, platform_label, CompareRow,
+    COMPARE_DROPPABLE, DETAIL_DROPPABLE, VS_TORCH,
 };
 use crate::bench::torch;
 use crate::cli::{BenchArgs, BenchCommand};
@@ -79,7 +80,9 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
         }
     }
 
-    let bar = ctx.out.progress_bar(schedule.steps(), "benchmarking");
+    let bar = ctx
+        .out
+        .progress_bar(schedule.steps(options.runs), "benchmarking");
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let measured = measure(
         &ctx.sys,
@@ -87,7 +90,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
         torch_side.as_ref(),
         options.size,
         options.runs,
-        &BarProgress(&bar),
+        &bar_progress(&bar),
     );
     bar.finish_and_clear();
 
@@ -125,10 +128,14 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
     if ctx.out.json {
         ctx.out.json_doc(&doc);
     } else {
-        print_human(ctx, &options, &doc, &platform, python.as_deref());
-        if let Some(note) = &cpu_note {
-            ctx.out.line(ctx.out.dim(format!("  {}", note.line())));
-        }
+        print_human(
+            ctx,
+            &options,
+            &doc,
+            &platform,
+            python.as_deref(),
+            cpu_note.as_ref(),
+        );
     }
     Ok(if measured.failed {
         Status::Failure
@@ -137,15 +144,42 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
     })
 }
 
-/// The progress bar, as the measurement reports to it.
-struct BarProgress<'a>(&'a ProgressBar);
+/// The progress bar, as the measurement reports to it (from the compute
+/// thread too: a `ProgressBar` is a shared handle).
+fn bar_progress(bar: &ProgressBar) -> BenchProgress {
+    let bar = bar.clone();
+    std::sync::Arc::new(move |position, text| {
+        bar.set_position(position);
+        if !text.is_empty() {
+            bar.set_message(text);
+        }
+    })
+}
 
-impl BenchProgress for BarProgress<'_> {
-    fn running(&self, what: String) {
-        self.0.set_message(what);
-    }
-    fn done(&self, steps: u64) {
-        self.0.inc(steps);
+/// The width the tables and notes are laid out for: the terminal's, at most 100.
+fn layout_width(ctx: &Context) -> usize {
+    crate::ui::wrap::terminal_width(&ctx.sys)
+        .unwrap_or(100)
+        .clamp(40, 100)
+}
+
+/// A note under a table: dim, broken at spaces to the width, under its text.
+fn note(ctx: &Context, text: &str) {
+    let width = layout_width(ctx);
+    ctx.out
+        .line(ctx.out.dim(crate::ui::wrap::hanging(text, 4, Some(width))));
+}
+
+/// "  left out at this width: Min … max, First call (a wider terminal or --json shows them)"
+fn left_out_note(ctx: &Context, left_out: &[String]) {
+    if !left_out.is_empty() {
+        note(
+            ctx,
+            &format!(
+                "  left out at this width: {} (a wider terminal, COLUMNS=120, or --json shows them)",
+                left_out.join(", ")
+            ),
+        );
     }
 }
 
@@ -155,10 +189,12 @@ fn print_human(
     doc: &BenchDoc,
     platform: &str,
     python: Option<&Path>,
+    cpu_note: Option<&CpuBackendNote>,
 ) {
     let out = &ctx.out;
+    let width = layout_width(ctx);
     out.line(out.bold(format!("ttm bench on {platform}")));
-    let fit = |text: String| crate::ui::wrap::hanging(&text, 4, Some(100));
+    let fit = |text: String| crate::ui::wrap::hanging(&text, 4, Some(width));
     out.line(fit(format!(
         "  matmul: {0}×{0} f32; train step: {TRAIN_STEP}",
         options.size
@@ -168,22 +204,28 @@ fn print_human(
         options.runs
     )));
     out.line("");
-    out.result(detail_table(doc).render());
-    out.line(out.dim(if doc.comparisons.is_empty() {
-        "  vs CPU: against the same framework's CPU row"
-    } else {
-        "  vs CPU: against the same framework's CPU row; Burn vs PyTorch: PyTorch's median ÷ Burn's\n  (above 1×, Burn is faster), only at equal precision: PyTorch runs in Burn's, TF32 or fp32"
-    }));
-    out.line(
-        out.dim(
+    let mut table = detail_table(doc);
+    let left_out = table.fit(width, &DETAIL_DROPPABLE);
+    out.result(table.render());
+    let has = |name: &str| table.headers.iter().any(|h| h == name);
+    if has("vs CPU") {
+        note(ctx, "  vs CPU: against the same framework's CPU row");
+    }
+    if has(VS_TORCH) {
+        note(ctx, "  vs PyTorch: PyTorch's median ÷ Burn's (above 1×, Burn is faster), only at equal precision: PyTorch runs in Burn's, TF32 or fp32 (\"tf32 vs fp32\": they differed, not compared)");
+    }
+    if has("Of peak") {
+        note(
+            ctx,
             "  Of peak: GFLOP/s over the device's datasheet peak at that precision, where known",
-        ),
-    );
+        );
+    }
+    left_out_note(ctx, &left_out);
     if let Some(v) = &doc.torch_version {
         out.line(out.dim(format!("  PyTorch {v}")));
     }
     for s in &doc.skipped {
-        let text = format!("  not measured: {}: {}", s.what, s.reason);
+        let text = fit(format!("  not measured: {}: {}", s.what, s.reason));
         out.line(if s.failed {
             out.yellow(text)
         } else {
@@ -194,22 +236,31 @@ fn print_human(
         let hint = match python {
             Some(p) => format!(
                 "  PyTorch side by side: add --torch (runs the same workloads with {})",
-                p.display()
+                crate::ui::tilde::tilde(&p.display().to_string(), ctx.sys.home().ok().as_deref())
             ),
             None => "  PyTorch side by side: add --torch once the project environment exists (`ttm setup`)".to_owned(),
         };
-        out.line(out.dim(hint));
+        note(ctx, &hint);
     }
 
     out.line("");
     out.line(out.bold("Beside the book (section 3.7 layout)"));
     let mut rows: Vec<CompareRow> = compare_rows(platform, doc);
     rows.extend(book_rows());
-    out.result(compare_table(&rows).render());
-    out.line(out.dim(format!(
-        "  Relative Speed: the train step against the same platform's CPU; {BOOK_NOTE}"
-    )));
-    out.line(out.dim(format!("  {BOOK_NO_WARMUP_NOTE}")));
+    let mut table = compare_table(&rows);
+    let left_out = table.fit(width, &COMPARE_DROPPABLE);
+    out.result(table.render());
+    note(
+        ctx,
+        &format!("  Relative Speed: the train step against the same platform's CPU; {BOOK_NOTE}"),
+    );
+    note(ctx, &format!("  {BOOK_NO_WARMUP_NOTE}"));
+    left_out_note(ctx, &left_out);
+    if let Some(cpu) = cpu_note {
+        for line in cpu.line().lines() {
+            note(ctx, &format!("  {line}"));
+        }
+    }
     if let Some(p) = &options.save {
         out.line(format!(
             "saved {} (compare machines: ttm bench compare FILE…)",
@@ -233,10 +284,14 @@ fn compare(ctx: &Context, options: &BenchCompareOptions) -> Result<Status> {
         return Ok(Status::Success);
     }
     let out = &ctx.out;
-    out.result(compare_table(&rows).render());
-    out.line(out.dim(format!(
-        "  Relative Speed: the train step (else the matmul) against the same platform's and framework's CPU; {BOOK_NOTE}"
-    )));
+    let mut table = compare_table(&rows);
+    let left_out = table.fit(layout_width(ctx), &COMPARE_DROPPABLE);
+    out.result(table.render());
+    note(
+        ctx,
+        &format!("  Relative Speed: the train step (else the matmul) against the same platform's and framework's CPU; {BOOK_NOTE}"),
+    );
+    left_out_note(ctx, &left_out);
     let sizes: Vec<usize> = {
         let mut s: Vec<usize> = rows
             .iter()
@@ -248,9 +303,12 @@ fn compare(ctx: &Context, options: &BenchCompareOptions) -> Result<Status> {
         s
     };
     if sizes.len() > 1 || sizes.first().is_some_and(|n| *n != 5000) {
-        out.line(out.yellow(
+        let width = layout_width(ctx);
+        out.line(out.yellow(crate::ui::wrap::hanging(
             "  the matmul sizes differ (N shown): compare GFLOP/s rather than seconds (`ttm bench --size 5000` matches the book)",
-        ));
+            4,
+            Some(width),
+        )));
     }
     let definitions: Vec<&str> = {
         let mut d: Vec<&str> = saved
@@ -262,7 +320,11 @@ fn compare(ctx: &Context, options: &BenchCompareOptions) -> Result<Status> {
         d
     };
     if definitions.len() > 1 {
-        out.line(out.yellow("  these files define the train step differently; their train-step times are not comparable"));
+        out.line(out.yellow(crate::ui::wrap::hanging(
+            "  these files define the train step differently; their train-step times are not comparable",
+            4,
+            Some(layout_width(ctx)),
+        )));
     }
     if let Some(p) = &options.plot {
         out.line(format!("chart {}", p.display()));

@@ -128,7 +128,7 @@ fn report_new(ctx: &Context, root: &Path, plan: &ChapterPlan, dry_run: bool) {
         Activate::Run(line) => out.line(format!("  {line}")),
         Activate::Nothing => {}
         Activate::SetupFirst => {
-            out.line("  ttm setup    # makes the environment, with PyTorch (once)")
+            out.line("  ttm setup    # once: makes the environment with PyTorch; then run the activate line it prints")
         }
     }
     if has(&main) {
@@ -219,6 +219,10 @@ fn list(ctx: &Context) -> Result<Status> {
         .chain(broken.iter().map(|(n, _)| n.len()))
         .max()
         .unwrap_or(0);
+    // Lines break under their text at the terminal's width, at most 100.
+    let line_width = crate::ui::wrap::terminal_width(&ctx.sys)
+        .unwrap_or(100)
+        .clamp(40, 100);
     out.result("Templates for `ttm scaffold new NAME --template T`:");
     for t in &templates {
         let description = if t.metadata.description.is_empty() {
@@ -246,10 +250,10 @@ fn list(ctx: &Context) -> Result<Status> {
         } else {
             format!(" ({})", notes.join("; "))
         };
-        out.result(format!(
-            "  {:width$}  {description}{}",
-            t.name,
-            out.dim(notes)
+        out.result(crate::ui::wrap::hanging(
+            &format!("  {:width$}  {description}{}", t.name, out.dim(notes)),
+            width + 4,
+            Some(line_width),
         ));
         // Its own -d variables, with the value each takes without one.
         let vars = &t.metadata.variables;
@@ -264,16 +268,21 @@ fn list(ctx: &Context) -> Result<Status> {
             } else {
                 ""
             };
-            out.result(format!(
-                "  {:width$}    {flag:col$}  {}{required}",
-                "", v.description
+            out.result(crate::ui::wrap::hanging(
+                &format!(
+                    "  {:width$}    {flag:col$}  {}{required}",
+                    "", v.description
+                ),
+                width + col + 8,
+                Some(line_width),
             ));
         }
     }
     for (name, e) in &broken {
-        out.result(format!(
-            "  {name:width$}  {}",
-            out.red(format!("broken: {e}"))
+        out.result(crate::ui::wrap::hanging(
+            &format!("  {name:width$}  {}", out.red(format!("broken: {e}"))),
+            width + 4,
+            Some(line_width),
         ));
     }
     out.result("Every template also takes (-d key=value):");
@@ -283,11 +292,19 @@ fn list(ctx: &Context) -> Result<Status> {
         .collect();
     let col = builtin.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (k, what) in builtin {
-        out.result(format!("  {k:col$}  {what}"));
+        out.result(crate::ui::wrap::hanging(
+            &format!("  {k:col$}  {what}"),
+            col + 4,
+            Some(line_width),
+        ));
     }
-    out.line(format!(
-        "Your own templates go in {}/NAME/; a folder named like a built-in one replaces its files.",
-        ws.templates().display()
+    out.line(crate::ui::wrap::hanging(
+        &format!(
+            "Your own templates go in {}/NAME/; a folder named like a built-in one replaces its files.",
+            ws.templates().display()
+        ),
+        2,
+        Some(line_width),
     ));
     Ok(Status::Success)
 }

@@ -366,9 +366,11 @@ impl Choices {
         let found = expected.map(|e| e.kind).filter(|k| *k != EnvKind::None);
         let env = match self.env {
             Some(EnvKind::Conda) if facts.conda.is_none() => {
-                return Err(Error::Unavailable {
-                    message: "--env conda: conda is not installed; install Miniforge (brew install miniforge), or pass --env venv".into(),
-                })
+                let mac = facts.os == Os::Macos;
+                return Err(Error::NotInstalled {
+                    message: "--env conda: conda is not installed; install Miniforge and run this again, or pass --env venv".into(),
+                    fix: crate::install::install_miniforge(mac).to_owned(),
+                });
             }
             Some(kind) => kind,
             None => match found {
@@ -439,8 +441,13 @@ fn customize(ctx: &Context, prompter: &Prompter, facts: &Facts, opts: &mut Optio
         .unwrap_or(0);
     opts.env = kinds[prompter.select("Environment", &items, current)?];
 
+    // A venv's name is the label its activation puts in the shell prompt.
+    let label = match opts.env {
+        EnvKind::Venv => "Environment name (the venv's prompt label)",
+        _ => "Environment name",
+    };
     opts.env_name = prompter
-        .input("Environment name", &opts.env_name, |s| {
+        .input(label, &opts.env_name, |s| {
             env_name_problem(s.trim()).map_or(Ok(()), Err)
         })?
         .trim()
@@ -496,9 +503,21 @@ fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &SetupPlan, dry
     let out = &ctx.out;
     let verbose = out.verbosity >= crate::ui::Verbosity::Verbose;
     let home = Some(opts.home.as_path());
-    // Not wrapped: a line with a path would break at a place that depends
-    // on where HOME or the checkout is.
-    let line = |text: String| out.line(tilde(&text, home));
+    // Wrapped (under its own text) only on a terminal, at its width and at
+    // most 100 columns: piped, a line with a path would break at a place
+    // that depends on where HOME or the checkout is. The commands shown with
+    // --dry-run are never broken, so that each can be pasted.
+    let width = ctx
+        .sys
+        .stdout_is_terminal()
+        .then(|| crate::ui::wrap::terminal_width(&ctx.sys))
+        .flatten()
+        .map(|w| w.min(100));
+    let wrapped = |text: String, indent: usize| {
+        out.line(crate::ui::wrap::hanging(&tilde(&text, home), indent, width))
+    };
+    let line = |text: String| wrapped(text, 15);
+    let command = |text: String| out.line(tilde(&text, home));
     out.line(out.bold("ttm setup: the plan"));
     out.line("");
     let machine = match facts.os {
@@ -540,7 +559,7 @@ fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &SetupPlan, dry
     out.line("");
     // What stops setup comes before anything it would do.
     for b in &plan.blockers {
-        line(format!(
+        command(format!(
             "  {} {}\n    fix: {}",
             out.red("blocked:"),
             b.message,
@@ -563,16 +582,16 @@ fn show_plan(ctx: &Context, facts: &Facts, opts: &Options, plan: &SetupPlan, dry
             .as_deref()
             .map(|n| out.dim(format!(" - {n}")))
             .unwrap_or_default();
-        line(format!("  {mark} {}{note}", step.title));
+        wrapped(format!("  {mark} {}{note}", step.title), 10);
         let internal = step.id == StepId::Selftest;
         if !step.satisfied && commands && (verbose || !internal) {
             for a in &step.actions {
-                line(format!("            {}", a.describe()));
+                command(format!("            {}", a.describe()));
             }
         }
     }
     for n in &plan.notes {
-        line(format!("  note: {n}"));
+        wrapped(format!("  note: {n}"), 8);
     }
     if !commands && !plan.nothing_to_do() {
         out.line(out.dim("  (each step's commands: ttm setup --dry-run)"));

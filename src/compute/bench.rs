@@ -17,7 +17,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
 
 use super::backends::{dispatch, probe, Barrier, BurnJob};
-use super::matmul::{measure_matmul, wait};
+use super::matmul::{measure_matmul_observed, wait, OnCall};
 use super::rng::HostRng;
 use super::worker::run_on_worker;
 use super::{BackendKind, Target};
@@ -45,9 +45,19 @@ pub struct Timing {
 /// `runs` synchronised `n`×`n` f32 matmuls on `target`, after one warm-up.
 /// The result is checked at sampled entries; a wrong one is an error.
 pub fn time_matmul(target: Target, n: usize, runs: usize) -> Result<Timing> {
+    time_matmul_observed(target, n, runs, None)
+}
+
+/// [`time_matmul`], telling `on_call` before each call (0: the warm-up).
+pub fn time_matmul_observed(
+    target: Target,
+    n: usize,
+    runs: usize,
+    on_call: Option<OnCall>,
+) -> Result<Timing> {
     check_inputs(n, runs)?;
     ensure_available(target)?;
-    let m = measure_matmul(target, n, runs, 0x5EED).map_err(Error::failed)?;
+    let m = measure_matmul_observed(target, n, runs, 0x5EED, on_call).map_err(Error::failed)?;
     if !m.passed() {
         return Err(Error::failed(format!(
             "the {n}×{n} matmul on {target} gave wrong results (sampled error {:.1e})",
@@ -64,9 +74,22 @@ pub fn time_matmul(target: Target, n: usize, runs: usize) -> Result<Timing> {
 
 /// `runs` synchronised train steps (see [`TRAIN_STEP`]) on `target`, after one warm-up.
 pub fn time_train_step(target: Target, runs: usize) -> Result<Timing> {
+    time_train_step_observed(target, runs, None)
+}
+
+/// [`time_train_step`], telling `on_call` before each step (0: the warm-up).
+pub fn time_train_step_observed(
+    target: Target,
+    runs: usize,
+    on_call: Option<OnCall>,
+) -> Result<Timing> {
     check_inputs(1, runs)?;
     ensure_available(target)?;
-    let job = TrainStepJob { runs, seed: 0x7EA1 };
+    let job = TrainStepJob {
+        runs,
+        seed: 0x7EA1,
+        on_call,
+    };
     let out = run_on_worker(None, move || dispatch(target, job))
         .map_err(|e| Error::failed(format!("the train step on {target} failed: {e}")))?
         .map_err(Error::failed)?
@@ -136,6 +159,7 @@ impl<B: Backend> Mlp<B> {
 struct TrainStepJob {
     runs: usize,
     seed: u64,
+    on_call: Option<OnCall>,
 }
 
 struct TrainStepOut {
@@ -169,10 +193,17 @@ impl BurnJob for TrainStepJob {
             wait::<B::InnerBackend>(&device, barrier, &w)?;
             Ok((model, started.elapsed().as_secs_f64()))
         };
+        let tell = |k: usize| {
+            if let Some(f) = &self.on_call {
+                f(k)
+            }
+        };
+        tell(0);
         let (m, first_s) = step(model)?;
         model = m;
         let mut samples_s = Vec::with_capacity(self.runs);
-        for _ in 0..self.runs {
+        for k in 1..=self.runs {
+            tell(k);
             let (m, s) = step(model)?;
             model = m;
             samples_s.push(s);
@@ -231,6 +262,19 @@ mod tests {
         let t = time_train_step(Target::CPU_NDARRAY, 1).unwrap();
         assert_eq!(t.samples_s.len(), 1);
         assert_eq!(t.precision, "fp32");
+    }
+
+    #[test]
+    fn every_call_is_told_in_order_warm_up_first() {
+        use std::sync::{Arc, Mutex};
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let on_call: OnCall = Arc::new(move |k| record.lock().unwrap().push(k));
+        time_matmul_observed(Target::CPU, 16, 3, Some(on_call.clone())).unwrap();
+        assert_eq!(*seen.lock().unwrap(), [0, 1, 2, 3]);
+        seen.lock().unwrap().clear();
+        time_train_step_observed(Target::CPU, 2, Some(on_call)).unwrap();
+        assert_eq!(*seen.lock().unwrap(), [0, 1, 2]);
     }
 
     #[test]

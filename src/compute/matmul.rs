@@ -71,6 +71,10 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// Told, on the compute thread, before each call of a measurement starts:
+/// 0 for the warm-up, then 1 to `runs` (a progress bar's "run 4/10").
+pub type OnCall = std::sync::Arc<dyn Fn(usize) + Send + Sync>;
+
 /// Measure an `n`×`n` matmul on `target`: one warm-up, then `runs` timed calls.
 pub fn measure_matmul(
     target: Target,
@@ -78,7 +82,23 @@ pub fn measure_matmul(
     runs: usize,
     seed: u64,
 ) -> Result<MatmulMeasure, String> {
-    let job = MatmulJob { n, runs, seed };
+    measure_matmul_observed(target, n, runs, seed, None)
+}
+
+/// [`measure_matmul`], telling `on_call` before each call.
+pub fn measure_matmul_observed(
+    target: Target,
+    n: usize,
+    runs: usize,
+    seed: u64,
+    on_call: Option<OnCall>,
+) -> Result<MatmulMeasure, String> {
+    let job = MatmulJob {
+        n,
+        runs,
+        seed,
+        on_call,
+    };
     let mut m = run_on_worker(None, move || dispatch(target, job))
         .map_err(|e| format!("matmul on {target} failed: {e}"))???;
     m.precision = precision_of(target, m.max_rel_error);
@@ -97,6 +117,7 @@ struct MatmulJob {
     n: usize,
     runs: usize,
     seed: u64,
+    on_call: Option<OnCall>,
 }
 
 impl BurnJob for MatmulJob {
@@ -123,13 +144,20 @@ impl BurnJob for MatmulJob {
         wait::<B::InnerBackend>(&device, barrier, &ta)?;
         wait::<B::InnerBackend>(&device, barrier, &tb)?;
 
+        let tell = |k: usize| {
+            if let Some(f) = &self.on_call {
+                f(k)
+            }
+        };
+        tell(0);
         let started = Instant::now();
         let mut c = ta.clone().matmul(tb.clone());
         wait::<B::InnerBackend>(&device, barrier, &c)?;
         let first_s = started.elapsed().as_secs_f64();
 
         let mut samples_s = Vec::with_capacity(self.runs);
-        for _ in 0..self.runs {
+        for k in 1..=self.runs {
+            tell(k);
             let started = Instant::now();
             c = ta.clone().matmul(tb.clone());
             wait::<B::InnerBackend>(&device, barrier, &c)?;

@@ -14,13 +14,17 @@ use crate::system::{Cmd, System};
 use crate::ui::Prompter;
 
 /// The variables every template gets, with what each holds.
-pub const BUILT_IN_VARIABLES: [(&str, &str); 8] = [
+pub const BUILT_IN_VARIABLES: [(&str, &str); 9] = [
     ("name", "the project's name (the NAME argument)"),
     (
         "title",
         "a title from the name: chapter-4 gives \"Chapter 4\"",
     ),
     ("chapter", "the number in the name (\"4\"), or empty"),
+    (
+        "topic",
+        "what main.py and the notebook teach: tensors for chapter 4, else fit (section 3.5)",
+    ),
     (
         "device",
         "the device main.py uses: auto (mps, then cuda, then cpu), mps, cuda or cpu",
@@ -32,6 +36,20 @@ pub const BUILT_IN_VARIABLES: [(&str, &str); 8] = [
 ];
 
 pub const DEVICES: [&str; 4] = ["auto", "mps", "cuda", "cpu"];
+
+/// What the chapter template holds, by topic: `tensors` (the book's chapter
+/// 4), `fit` (the Linear(1, 1) fit of section 3.5, a chapter's starting point).
+pub const TOPICS: [&str; 2] = ["fit", "tensors"];
+
+/// The topic of a chapter, from its number: the book's chapter 4 is tensors
+/// (its chapter 3 ends "beginning with the most fundamental concept of all —
+/// tensors"); any other starts from the fit.
+pub fn topic_of_chapter(chapter: &str) -> &'static str {
+    match chapter {
+        "4" => "tensors",
+        _ => "fit",
+    }
+}
 
 /// `-d key=value` arguments, checked: each has `=` and a key of
 /// lower-case letters, digits and `_`. A later one wins.
@@ -106,7 +124,9 @@ pub fn collect(
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
     vars.insert("name".into(), name.into());
     vars.insert("title".into(), title_from_name(name));
-    vars.insert("chapter".into(), chapter_number(name));
+    let chapter = chapter_number(name);
+    vars.insert("topic".into(), topic_of_chapter(&chapter).into());
+    vars.insert("chapter".into(), chapter);
     vars.insert("device".into(), "auto".into());
     vars.insert("python".into(), sources.python.clone());
     vars.insert("date".into(), sources.today.clone());
@@ -126,6 +146,13 @@ pub fn collect(
         return Err(Error::bad_input(format!(
             "-d device={device}: the device is one of {}",
             DEVICES.join(", ")
+        )));
+    }
+    let topic = &vars["topic"];
+    if !TOPICS.contains(&topic.as_str()) {
+        return Err(Error::bad_input(format!(
+            "-d topic={topic}: the topic is one of {}",
+            TOPICS.join(", ")
         )));
     }
     check_kinds(template, &vars)?;
@@ -264,6 +291,16 @@ mod tests {
         assert!(parse_defines(&["=x".into()]).is_err());
         assert!(parse_defines(&["Bad-Key=x".into()]).is_err());
         assert!(parse_defines(&["name=x".into()]).is_err());
+    }
+
+    #[test]
+    fn chapter_4_is_tensors_as_in_the_book() {
+        assert_eq!(topic_of_chapter(&chapter_number("chapter-4")), "tensors");
+        assert_eq!(topic_of_chapter(&chapter_number("ch04-tensors")), "tensors");
+        assert_eq!(topic_of_chapter(&chapter_number("chapter-3")), "fit");
+        assert_eq!(topic_of_chapter(&chapter_number("chapter-14")), "fit");
+        assert_eq!(topic_of_chapter(&chapter_number("mnist")), "fit");
+        assert!(TOPICS.iter().all(|t| BUILT_IN_VARIABLES[3].1.contains(t)));
     }
 
     #[test]

@@ -182,32 +182,43 @@ impl SelftestRun {
         label(&self.found)
     }
 
+    /// The verdict line: "Ready: SUBJECT, FINDINGS" or "Not ready: SUBJECT: WHY".
     pub fn verdict(&self) -> String {
         let subject = self.label();
+        match self.findings() {
+            Ok(findings) => format!("Ready: {subject}, {findings}"),
+            Err(why) => format!("Not ready: {subject}: {why}"),
+        }
+    }
+
+    /// What a passing run found ("training matches the reference, matmul
+    /// 225× the CPU"), or why it failed. Apart from the subject, whose
+    /// device name may hold any text (a CPU named "…, 2.9 GHz").
+    pub fn findings(&self) -> std::result::Result<String, String> {
         if let Err(e) = &self.training {
-            return format!("Not ready: {subject}: {e}");
+            return Err(e.clone());
         }
         if let Ok((fit, check)) = &self.training {
             if let Some(why) = check.failure(fit, &self.reference) {
-                return format!("Not ready: {subject}: {why}");
+                return Err(why);
             }
         }
         let m = match &self.matmul {
-            Err(e) => return format!("Not ready: {subject}: {e}"),
+            Err(e) => return Err(e.clone()),
             Ok(m) => m,
         };
         if !m.passed() {
-            return format!(
-                "Not ready: {subject}: the matmul gave wrong results (sampled error {:.1e})",
+            return Err(format!(
+                "the matmul gave wrong results (sampled error {:.1e})",
                 m.max_rel_error
-            );
+            ));
         }
         if let Some(Err(e)) = &self.cpu {
-            return format!("Not ready: {subject}: the CPU baseline failed: {e}");
+            return Err(format!("the CPU baseline failed: {e}"));
         }
         if let Some(Ok(cpu)) = &self.cpu {
             if !cpu.passed() {
-                return format!("Not ready: {subject}: the CPU baseline matmul gave wrong results");
+                return Err("the CPU baseline matmul gave wrong results".to_owned());
             }
         }
         let matmul = match (self.found.target.device, self.speedup()) {
@@ -216,7 +227,14 @@ impl SelftestRun {
             }
             (_, Some(s)) => format!("matmul {} the CPU", times(s)),
         };
-        format!("Ready: {subject}, training matches the reference, {matmul}")
+        Ok(format!("training matches the reference, {matmul}"))
+    }
+
+    /// The verdict of a passing run on the CPU of a machine where no GPU
+    /// was found: what it means comes first.
+    pub fn cpu_only_verdict(&self) -> Option<String> {
+        let findings = self.findings().ok()?;
+        Some(format!("Ready (CPU only: no GPU found): {findings}"))
     }
 }
 
@@ -247,5 +265,58 @@ pub fn times(x: f64) -> String {
         format!("{x:.0}×")
     } else {
         format!("{x:.1}×")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compute::training::{check_fit, reference_fit};
+    use crate::compute::Target;
+
+    fn cpu_run(name: &str) -> SelftestRun {
+        let problem = TrainingProblem::book(42, 20);
+        let reference = reference_fit(&problem);
+        let check = check_fit(&reference, &reference);
+        SelftestRun {
+            found: Discovered {
+                target: Target::CPU,
+                name: Some(name.to_owned()),
+                available: true,
+                reason: None,
+            },
+            training: Ok((reference.clone(), check)),
+            matmul: Ok(MatmulMeasure {
+                n: 64,
+                first_s: 0.01,
+                samples_s: vec![0.001],
+                max_rel_error: 1e-7,
+                sampled: 64,
+                all_finite: true,
+                barrier: crate::compute::backends::Barrier::Sync,
+                precision: "fp32",
+            }),
+            cpu: None,
+            reference,
+            problem,
+            seed: 42,
+        }
+    }
+
+    #[test]
+    fn a_cpu_name_with_commas_stays_whole_in_the_verdict() {
+        let name = "Intel(R) Xeon(R) CPU E5-2690 v4, 2.60GHz, rev. 1";
+        let run = cpu_run(name);
+        assert!(run.passed());
+        assert_eq!(
+            run.verdict(),
+            format!(
+                "Ready: CPU ({name}), training matches the reference, matmul checked at 1 GFLOP/s"
+            )
+        );
+        assert_eq!(
+            run.cpu_only_verdict().unwrap(),
+            "Ready (CPU only: no GPU found): training matches the reference, matmul checked at 1 GFLOP/s"
+        );
     }
 }

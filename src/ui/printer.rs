@@ -201,7 +201,8 @@ impl Printer {
     pub fn progress_bar(&self, len: u64, message: impl Into<String>) -> ProgressBar {
         let bar = ProgressBar::with_draw_target(Some(len), self.draw_target());
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+            // The message takes what the terminal's width leaves (cut, never wrapped).
+            ProgressStyle::with_template("{spinner} [{bar:20}] {elapsed:>4} {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );

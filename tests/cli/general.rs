@@ -92,3 +92,76 @@ fn completions_help_says_how_to_install_them() {
         assert!(out.contains(step), "{step}:\n{out}");
     }
 }
+
+#[test]
+fn template_completes_to_template_names_not_files() {
+    let ctx = TestContext::new();
+    // A template of the user's own, found when the completions are made.
+    let mine = ctx.workspace().join("templates/my-lab");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(
+        mine.join("template.toml"),
+        "description = \"The lab's own (with 'quotes')\"\n",
+    )
+    .unwrap();
+    std::fs::write(mine.join("README.md"), "# {{ title }}\n").unwrap();
+
+    let (code, zsh, err) = output(&mut ctx.ttm(["completions", "zsh"]));
+    assert_eq!(code, 0, "{err}");
+    let start = zsh
+        .find("'--template=")
+        .unwrap_or_else(|| panic!("no --template in\n{zsh}"));
+    let spec = &zsh[start..start + zsh[start..].find("))'").unwrap()];
+    for name in ["chapter\\:", "training\\:", "my-lab\\:\"The lab'\\''s own"] {
+        assert!(spec.contains(name), "{name}: {spec}");
+    }
+    assert!(!spec.contains("_files"), "not file names: {spec}");
+
+    let (code, fish, _) = output(&mut ctx.ttm(["completions", "fish"]));
+    assert_eq!(code, 0);
+    let start = fish
+        .find("-l template")
+        .unwrap_or_else(|| panic!("no -l template in\n{fish}"));
+    let spec = &fish[start..start + fish[start..].find("\ncomplete").unwrap()];
+    assert!(spec.contains("-f -a \"chapter"), "no files offered: {spec}");
+    assert!(
+        spec.contains("my-lab") && spec.contains("training"),
+        "{spec}"
+    );
+
+    let (code, bash, _) = output(&mut ctx.ttm(["completions", "bash"]));
+    assert_eq!(code, 0);
+    let words = bash
+        .lines()
+        .skip_while(|l| !l.contains("--template)"))
+        .find(|l| l.contains("compgen -W"))
+        .unwrap_or_else(|| panic!("no --template case in\n{bash}"));
+    assert!(words.contains("\"chapter my-lab training\""), "{words}");
+    // --yes completes only where something asks.
+    for line in bash.lines().filter(|l| l.trim_start().starts_with("opts=")) {
+        if line.contains(" doctor setup ") {
+            continue; // the top level: `ttm -y setup` is fine
+        }
+        let asks = line.contains("--dry-run");
+        assert_eq!(line.contains("--yes"), asks, "{line}");
+    }
+    // The script is valid bash.
+    let script = ctx.temp.path().join("ttm.bash");
+    std::fs::write(&script, &bash).unwrap();
+    let checked = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
+    // Where no workspace can be read, the built-in names still complete.
+    let ctx = TestContext::new().env("TTM_WORKSPACE", "relative/not/allowed");
+    let (code, zsh, err) = output(&mut ctx.ttm(["completions", "zsh"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(zsh.contains("chapter"), "{zsh}");
+}

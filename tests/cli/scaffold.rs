@@ -283,10 +283,10 @@ fn py_compile(path: &Path) {
 #[test]
 fn chapter_main_py_picks_mps_then_cuda_then_cpu_and_writes_in_the_workspace() {
     let ctx = scaffold_context();
-    let (code, _, err) = run(&ctx, &["scaffold", "new", "chapter-4"]);
+    let (code, _, err) = run(&ctx, &["scaffold", "new", "chapter-3"]);
     assert_eq!(code, 0, "{err}");
     let ws = ctx.workspace();
-    let main = ws.join("notebooks/chapter-4/main.py");
+    let main = ws.join("notebooks/chapter-3/main.py");
     py_compile(&main);
 
     let out = run_main(
@@ -296,31 +296,117 @@ fn chapter_main_py_picks_mps_then_cuda_then_cpu_and_writes_in_the_workspace() {
     );
     assert!(out.contains("device: mps\n"), "{out}");
     assert!(
-        out.contains("data: wrote 100 points to data/chapter-4/points.csv"),
+        out.contains("data: wrote 100 points to data/chapter-3/points.csv"),
         "{out}"
     );
     assert!(
-        out.contains("model: saved to models/chapter-4/linear.pt"),
+        out.contains("model: saved to models/chapter-3/linear.pt"),
         "{out}"
     );
-    let points = std::fs::read_to_string(ws.join("data/chapter-4/points.csv")).unwrap();
+    let points = std::fs::read_to_string(ws.join("data/chapter-3/points.csv")).unwrap();
     assert_eq!(points.lines().count(), 101);
-    assert!(ws.join("models/chapter-4/linear.pt").is_file());
+    assert!(ws.join("models/chapter-3/linear.pt").is_file());
 
     let out = run_main(&ctx, &main, &[("STUB_TORCH_CUDA", "1")]);
     assert!(out.contains("device: cuda\n"), "{out}");
     assert!(
-        out.contains("data: read 100 points from data/chapter-4/points.csv"),
+        out.contains("data: read 100 points from data/chapter-3/points.csv"),
         "{out}"
     );
     assert!(!out.contains("wrote"), "{out}");
     let out = run_main(&ctx, &main, &[]);
     assert!(out.contains("device: cpu\n"), "{out}");
     assert_eq!(
-        std::fs::read_to_string(ws.join("data/chapter-4/points.csv")).unwrap(),
+        std::fs::read_to_string(ws.join("data/chapter-3/points.csv")).unwrap(),
         points
     );
     assert!(!ctx.temp.path().join("elsewhere/data").exists());
+}
+
+#[test]
+fn chapter_4_is_about_tensors_as_in_the_book_and_uses_data_and_models() {
+    let ctx = scaffold_context();
+    let (code, _, err) = run(&ctx, &["scaffold", "new", "chapter-4"]);
+    assert_eq!(code, 0, "{err}");
+    let ws = ctx.workspace();
+    let main = ws.join("notebooks/chapter-4/main.py");
+    py_compile(&main);
+    let text = std::fs::read_to_string(&main).unwrap();
+    for needle in [
+        "torch.zeros(",
+        "torch.arange(",
+        "reshape(",
+        "a @ a",
+        "requires_grad=True",
+    ] {
+        assert!(text.contains(needle), "{needle}:\n{text}");
+    }
+    assert!(!text.contains("nn.Linear"), "not chapter 3's fit:\n{text}");
+
+    let out = run_main(&ctx, &main, &[("STUB_TORCH_CUDA", "1")]);
+    assert!(out.contains("device: cuda\n"), "{out}");
+    assert!(
+        out.contains("a: shape (2, 2), dtype float32, device cuda"),
+        "{out}"
+    );
+    assert!(
+        out.contains("data: saved a, grid to data/chapter-4/tensors.pt and read them back"),
+        "{out}"
+    );
+    assert!(
+        out.contains("model: saved to models/chapter-4/weights.pt"),
+        "{out}"
+    );
+    assert!(ws.join("data/chapter-4/tensors.pt").is_file());
+    assert!(ws.join("models/chapter-4/weights.pt").is_file());
+
+    // The notebook: tensors too, with the workspace's folders.
+    let nb: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.join("notebooks/chapter-4/chapter-4.ipynb")).unwrap(),
+    )
+    .unwrap();
+    let code: String = nb["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["cell_type"] == "code")
+        .map(|c| {
+            c["source"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    for needle in [
+        "DATA / \"tensors.pt\"",
+        "MODELS / \"weights.pt\"",
+        "torch.arange(",
+    ] {
+        assert!(code.contains(needle), "{needle}:\n{code}");
+    }
+    let cells_py = ctx.temp.path().join("chapter-4-cells.py");
+    std::fs::write(&cells_py, &code).unwrap();
+    py_compile(&cells_py);
+    let readme = std::fs::read_to_string(ws.join("notebooks/chapter-4/README.md")).unwrap();
+    assert!(readme.contains("tensors"), "{readme}");
+
+    // Another chapter starts from the fit, and -d topic picks one.
+    let (code, _, err) = run(
+        &ctx,
+        &["scaffold", "new", "chapter-7", "-d", "topic=tensors"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(ws.join("notebooks/chapter-7/main.py")).unwrap();
+    assert!(text.contains("torch.arange("), "{text}");
+    let (code, _, err) = run(&ctx, &["scaffold", "new", "chapter-8", "-d", "topic=gan"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("-d topic=gan: the topic is one of fit, tensors"),
+        "{err}"
+    );
 }
 
 #[test]

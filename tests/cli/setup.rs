@@ -676,6 +676,28 @@ fn pty_ctrl_c_at_every_prompt_shows_the_cursor_says_cancelled_and_exits_130() {
 }
 
 #[test]
+fn pty_the_plan_fits_100_columns_on_a_wide_terminal() {
+    // A fresh Mac: the longest plan (Homebrew's installer URL, every step to do).
+    let ctx = TestContext::fixture("fresh-mac").isolated();
+    let mut pty = Pty::spawn(&ctx, &["setup", "--no-selftest"]);
+    pty.expect("Proceed with this plan?", 1);
+    let text = pty.text();
+    let start = text.find("ttm setup: the plan").unwrap();
+    let plan = &text[start..text.find("Proceed with this plan?").unwrap()];
+    assert!(plan.contains("[to do] Homebrew"), "{plan}");
+    for l in plan.lines() {
+        let l = l.trim_end_matches('\r');
+        assert!(
+            l.chars().count() <= 100,
+            "{} columns: {l}\n{plan}",
+            l.chars().count()
+        );
+    }
+    pty.send(CTRL_C);
+    assert_eq!(pty.exit_code(), 130, "{}", pty.text());
+}
+
+#[test]
 fn pty_customize_without_conda_offers_no_conda_and_asks_again_on_bad_answers() {
     let (ctx, log) = recording_context();
     let mut pty = Pty::spawn(&ctx, &["setup", "--no-selftest"]);
@@ -1135,4 +1157,39 @@ fn the_plan_screen_sums_up_first_and_keeps_internals_for_verbose() {
     assert!(!out.contains("selftest --json"), "{out}");
     let (_, out, _) = output(&mut ctx.ttm(["setup", "--dry-run", "-v"]));
     assert!(out.contains("$ ttm selftest --json"), "{out}");
+}
+
+#[test]
+fn env_conda_without_conda_names_the_installer_for_this_system() {
+    // Linux: Miniforge's own installer, found from the shims (uname says Linux).
+    let mut ctx = TestContext::new();
+    let root = copy_profile(&mut ctx, "ubuntu-nvidia");
+    std::fs::remove_file(root.join("bin/conda")).unwrap();
+    std::fs::remove_dir_all(root.join("miniforge3")).unwrap();
+    let before = tree(&ctx.home);
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--env", "conda", "--dry-run"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("--env conda: conda is not installed"), "{err}");
+    assert!(
+        err.contains("fix: curl -fsSLo Miniforge3.sh https://github.com/conda-forge/miniforge/releases/latest/download/Miniforge3-$(uname)-$(uname -m).sh && bash Miniforge3.sh -b"),
+        "{err}"
+    );
+    assert!(!err.contains("brew"), "no Homebrew on Linux: {err}");
+    assert_same_tree(&before, &tree(&ctx.home));
+    let (code, out, _) = output(&mut ctx.ttm(["--json", "setup", "--env", "conda", "--dry-run"]));
+    assert_eq!(code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        doc["error"]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("Miniforge3.sh -b"),
+        "{doc}"
+    );
+
+    // A Mac: Homebrew's cask.
+    let ctx = TestContext::fixture("fresh-mac").isolated();
+    let (code, out, err) = output(&mut ctx.ttm(["setup", "--env", "conda", "--dry-run"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("fix: brew install miniforge"), "{err}");
 }

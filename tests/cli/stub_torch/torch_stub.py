@@ -45,18 +45,61 @@ def _flat(data):
         yield data
 
 
+def _filled(shape, value):
+    if not shape:
+        return value
+    return [_filled(shape[1:], value) for _ in range(shape[0])]
+
+
+def _shape(data):
+    shape = []
+    while isinstance(data, list):
+        shape.append(len(data))
+        data = data[0] if data else None
+    return tuple(shape)
+
+
 class Tensor:
-    def __init__(self, data, device="cpu"):
+    """Keeps its data's nesting (for shape and tolist); the arithmetic keeps
+    the left operand's data: chapter 4's main.py needs the calls to exist,
+    not the numbers."""
+
+    dtype = float32
+
+    def __init__(self, data, device="cpu", requires_grad=False):
         self.data = data
         self.device = str(device)
+        self.grad = Tensor(data, device) if requires_grad else None
 
     def to(self, device):
         return Tensor(self.data, device)
+
+    def cpu(self):
+        return Tensor(self.data, "cpu")
+
+    def detach(self):
+        return Tensor(self.data, self.device)
+
+    @property
+    def shape(self):
+        return _shape(self.data)
+
+    @property
+    def T(self):
+        return self
+
+    def tolist(self):
+        return self.data
+
+    def reshape(self, *shape):
+        return Tensor(_filled(shape, 0.0), self.device)
 
     def __len__(self):
         return len(self.data)
 
     def __getitem__(self, i):
+        if isinstance(i, tuple):
+            return Tensor([row[i[1]] for row in self.data], self.device)
         return Tensor(self.data[i], self.device)
 
     def item(self):
@@ -73,12 +116,51 @@ class Tensor:
     def sum(self):
         return Tensor(sum(_flat(self.data)), self.device)
 
+    def mean(self):
+        values = list(_flat(self.data))
+        return Tensor(sum(values) / max(len(values), 1), self.device)
+
+    def _same(self, other):
+        return Tensor(self.data, self.device)
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same
+    __matmul__ = __pow__ = __truediv__ = _same
+
+    def __isub__(self, other):
+        return self
+
+    def zero_(self):
+        return self
+
     def backward(self):
         pass
 
 
-def tensor(data, dtype=None, device="cpu"):
-    return Tensor(data, device)
+def tensor(data, dtype=None, device="cpu", requires_grad=False):
+    return Tensor(data, device, requires_grad)
+
+
+def zeros(*shape, device="cpu", requires_grad=False):
+    return Tensor(_filled(shape, 0.0), device, requires_grad)
+
+
+def rand(*shape, device="cpu"):
+    return Tensor(_filled(shape, 0.5), device)
+
+
+randn = rand
+
+
+def arange(n, device="cpu"):
+    return Tensor([float(i) for i in range(n)], device)
+
+
+class no_grad:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 def manual_seed(seed):
