@@ -279,10 +279,9 @@ fn list(ctx: &Context) -> Result<Status> {
         }
     }
     for (name, e) in &broken {
-        out.result(crate::ui::wrap::hanging(
-            &format!("  {name:width$}  {}", out.red(format!("broken: {e}"))),
-            width + 4,
-            Some(line_width),
+        out.result(format!(
+            "  {name:width$}  {}",
+            out.red(format!("broken: {e}"))
         ));
     }
     out.result("Every template also takes (-d key=value):");
