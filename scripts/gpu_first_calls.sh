@@ -4,6 +4,9 @@
 # in .devbin/ (built elsewhere: the device has no Rust) and the image's own
 # python3 with PyTorch. Usage: scripts/gpu_first_calls.sh selftest|bench|fusion|fusion-bench
 # Writes logs and JSON under $OUT (default /tmp/out); prints a table last.
+# Binaries: ttm-base (the build before), ttm-new (this one), ttm-fusion (this
+# one with `fusion` added to burn's features in Cargo.toml, by hand: ttm keeps
+# no feature for it since it measured slower, see docs/bench.md).
 set -u
 mode=${1:-selftest}
 OUT=${OUT:-/tmp/out}

@@ -9,7 +9,7 @@ pub const TTM_WORKSPACE: &str = "TTM_WORKSPACE";
 pub const TTM_RENDER_TIMEOUT: &str = "TTM_RENDER_TIMEOUT";
 /// Seconds each probe of `ttm doctor` may take (default 10).
 pub const TTM_PROBE_TIMEOUT: &str = "TTM_PROBE_TIMEOUT";
-/// CubeCL's autotune effort on a GPU: minimal (default), balanced, extensive, full.
+/// CubeCL's autotune effort on a GPU: minimal, balanced (default), extensive, full.
 pub const TTM_AUTOTUNE: &str = "TTM_AUTOTUNE";
 /// Home directory: the default workspace and the shell profile live under it.
 pub const HOME: &str = "HOME";

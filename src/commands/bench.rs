@@ -36,7 +36,7 @@ use crate::cli::{BenchArgs, BenchCommand};
 use crate::compute::backends::CpuBackendNote;
 use crate::compute::bench::TRAIN_STEP;
 use crate::compute::memory::cuda_free_bytes;
-use crate::compute::{discover, DeviceKind};
+use crate::compute::{discover, tunes_on_first_call, DeviceKind};
 use crate::error::Result;
 use crate::platform;
 
@@ -80,6 +80,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
         }
     }
 
+    first_tuning_note(ctx, &schedule);
     let bar = ctx
         .out
         .progress_bar(schedule.steps(options.runs), "benchmarking");
@@ -330,4 +331,25 @@ fn compare(ctx: &Context, options: &BenchCompareOptions) -> Result<Status> {
         out.line(format!("chart {}", p.display()));
     }
     Ok(Status::Success)
+}
+
+/// Before a run that will tune: what the first calls do and how long they take.
+fn first_tuning_note(ctx: &Context, schedule: &BenchSchedule) {
+    let tuning: Vec<String> = schedule
+        .targets
+        .iter()
+        .filter(|d| tunes_on_first_call(&ctx.sys, d.target))
+        .map(|d| d.target.device.to_string())
+        .collect();
+    if tuning.is_empty() {
+        return;
+    }
+    let text = format!(
+        "First CubeCL run on {} here: each warm-up compiles and times candidate kernels \
+         (on an H200 about 40 s for the matmul and 3 min for the train step). \
+         They are kept in ~/.cache/ttm/cubecl: later runs start at once.",
+        tuning.join(" and ")
+    );
+    ctx.out
+        .line(crate::ui::wrap::hanging(&text, 2, Some(layout_width(ctx))));
 }

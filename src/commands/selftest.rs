@@ -17,7 +17,7 @@ use crate::cli::SelftestArgs;
 use crate::compute::backends::CpuBackendNote;
 use crate::compute::memory::cuda_free_bytes;
 use crate::compute::training::{reference_fit, sparkline, TrainingProblem};
-use crate::compute::{discover, discover_one, DeviceKind, Discovered};
+use crate::compute::{discover, discover_one, tunes_on_first_call, DeviceKind, Discovered};
 use crate::error::Result;
 use crate::selftest::report::SelftestReport;
 use crate::selftest::{choose_runs, gflops, run_pair, times, SelftestRun, SelftestSettings};
@@ -54,7 +54,14 @@ pub fn run(ctx: &Context, args: &SelftestArgs) -> Result<Status> {
     for d in &chosen {
         let spinner = ctx.out.spinner("");
         let progress = |message: String| spinner.set_message(message);
-        runs.push(run_pair(d, &settings, &mut cpu_baseline, &progress));
+        let first_tuning = tunes_on_first_call(&ctx.sys, d.target);
+        runs.push(run_pair(
+            d,
+            &settings,
+            &mut cpu_baseline,
+            first_tuning,
+            &progress,
+        ));
         spinner.finish_and_clear();
     }
 

@@ -176,12 +176,41 @@ pub fn discover_one(sys: &System, target: Target) -> Discovered {
 /// CubeCL's autotune results and compiled kernels go to ~/.cache/ttm/cubecl
 /// (see [`backends::use_cubecl_cache`]); `TTM_AUTOTUNE` sets the tuning effort.
 fn use_ttm_cache(sys: &System) {
-    if let Ok(home) = sys.home() {
-        backends::use_cubecl_cache(
-            home.join(".cache").join("ttm").join("cubecl"),
-            tune_effort(sys),
-        );
+    if let Ok(dir) = cubecl_cache_dir(sys) {
+        backends::use_cubecl_cache(dir, tune_effort(sys));
     }
+}
+
+fn cubecl_cache_dir(sys: &System) -> crate::error::Result<std::path::PathBuf> {
+    Ok(sys.home()?.join(".cache").join("ttm").join("cubecl"))
+}
+
+/// Whether the first call on `target` will compile and time CubeCL's candidate
+/// kernels: a CubeCL pair with no tuning results for its runtime in ttm's
+/// cache yet (CubeCL keeps them as `autotune/<version>/device-…-<runtime>/`).
+/// Measured on an H200 (docs/bench.md, "First calls on a GPU"): about 40 s for
+/// a large matmul and 3 minutes for the train step, once per machine.
+pub fn tunes_on_first_call(sys: &System, target: Target) -> bool {
+    if target.backend != BackendKind::Cubecl {
+        return false;
+    }
+    let runtime = match target.device {
+        DeviceKind::Cuda => "cuda",
+        _ => "wgpu",
+    };
+    let Ok(dir) = cubecl_cache_dir(sys) else {
+        return true;
+    };
+    let Ok(versions) = sys.read_dir(&dir.join("autotune")) else {
+        return true;
+    };
+    !versions.flatten().any(|version| {
+        sys.read_dir(&version.path()).is_ok_and(|devices| {
+            devices
+                .flatten()
+                .any(|d| d.file_name().to_string_lossy().ends_with(runtime))
+        })
+    })
 }
 
 /// The autotune effort: `TTM_AUTOTUNE` where it names one (the command-line
@@ -192,8 +221,9 @@ pub fn tune_effort(sys: &System) -> backends::TuneEffort {
         .unwrap_or(DEFAULT_TUNE_EFFORT)
 }
 
-/// See docs/bench.md ("First calls on a GPU") for the measurements behind it.
-pub const DEFAULT_TUNE_EFFORT: backends::TuneEffort = backends::TuneEffort::Minimal;
+/// CubeCL's own default. `minimal` (coarser tuning keys) measured no shorter
+/// first call for ttm's workloads: see docs/bench.md ("First calls on a GPU").
+pub const DEFAULT_TUNE_EFFORT: backends::TuneEffort = backends::TuneEffort::Balanced;
 
 /// The device's name from the system's own tools, where the backend cannot
 /// tell; asked through `platform`'s probe (its timeout, its parsers).
@@ -243,6 +273,32 @@ fn mac_brand(probe: &Probe) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_cubecl_pair_with_nothing_tuned_for_its_runtime_tunes_on_first_call() {
+        let home = tempfile::tempdir().unwrap();
+        let sys = System::from_parts([("HOME", home.path().as_os_str())], home.path());
+        let cuda = Target {
+            device: DeviceKind::Cuda,
+            backend: BackendKind::Cubecl,
+        };
+        let vulkan = Target {
+            device: DeviceKind::Vulkan,
+            backend: BackendKind::Cubecl,
+        };
+        assert!(tunes_on_first_call(&sys, cuda), "no cache folder at all");
+        assert!(
+            !tunes_on_first_call(&sys, Target::CPU),
+            "candle never tunes"
+        );
+        assert!(!tunes_on_first_call(&sys, Target::CPU_NDARRAY));
+        let tuned = home
+            .path()
+            .join(".cache/ttm/cubecl/autotune/0.10.0/device-0-0-cuda");
+        std::fs::create_dir_all(&tuned).unwrap();
+        assert!(!tunes_on_first_call(&sys, cuda), "CUDA was tuned here");
+        assert!(tunes_on_first_call(&sys, vulkan), "wgpu was not");
+    }
 
     #[test]
     fn names_and_json_forms_agree() {
