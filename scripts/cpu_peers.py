@@ -83,6 +83,9 @@ def torch_rows(sizes, runs):
 
 
 if __name__ == "__main__":
-    sizes = [int(a) for a in sys.argv[1:]] or [2048]
+    args = sys.argv[1:]
+    numpy_only = "--numpy-only" in args
+    sizes = [int(a) for a in args if a != "--numpy-only"] or [2048]
     numpy_rows(sizes, 7)
-    torch_rows(sizes, 7)
+    if not numpy_only:
+        torch_rows(sizes, 7)
