@@ -36,7 +36,7 @@ use crate::cli::{BenchArgs, BenchCommand};
 use crate::compute::backends::CpuBackendNote;
 use crate::compute::bench::TRAIN_STEP;
 use crate::compute::memory::cuda_free_bytes;
-use crate::compute::{discover, tunes_on_first_call, DeviceKind};
+use crate::compute::{discover_device, tunes_on_first_call, DeviceKind};
 use crate::error::Result;
 use crate::platform;
 
@@ -65,7 +65,7 @@ pub fn run(ctx: &Context, args: &BenchArgs) -> Result<Status> {
         None
     };
     spinner.set_message("finding devices");
-    let discovered = discover(&ctx.sys);
+    let discovered = discover_device(&ctx.sys, options.device);
     spinner.finish_and_clear();
 
     let schedule = BenchSchedule::new(
