@@ -282,7 +282,7 @@ mod tests {
         let check = check_fit(&reference, &reference);
         SelftestRun {
             found: Discovered {
-                target: Target::CPU,
+                target: cpu_default(),
                 name: Some(name.to_owned()),
                 available: true,
                 reason: None,
