@@ -274,7 +274,6 @@ pub fn times(x: f64) -> String {
 mod tests {
     use super::*;
     use crate::compute::training::{check_fit, reference_fit};
-    use crate::compute::Target;
 
     fn cpu_run(name: &str) -> SelftestRun {
         let problem = TrainingProblem::book(42, 20);
