@@ -368,6 +368,12 @@ impl System {
         std::fs::symlink_metadata(path)
     }
 
+    /// Whether `path` is itself a symbolic link (not followed).
+    pub fn is_link(&self, path: &Path) -> bool {
+        self.symlink_metadata(path)
+            .is_ok_and(|m| m.file_type().is_symlink())
+    }
+
     /// The entries of a folder.
     pub fn read_dir(&self, dir: &Path) -> std::io::Result<std::fs::ReadDir> {
         std::fs::read_dir(dir)

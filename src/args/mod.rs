@@ -61,13 +61,12 @@ pub fn backend_kind(choice: BackendChoice) -> Option<BackendKind> {
 /// Refuse a `TTM_AUTOTUNE` that names no autotune effort (unset or empty is the default).
 pub fn check_tune_effort(sys: &crate::system::System) -> Result<()> {
     use crate::compute::backends::TuneEffort;
-    match sys.var_non_empty(crate::env_vars::TTM_AUTOTUNE) {
-        Some(v) if TuneEffort::parse(&v).is_none() => Err(Error::bad_input(format!(
+    crate::compute::tune_effort(sys).map(drop).map_err(|v| {
+        Error::bad_input(format!(
             "TTM_AUTOTUNE={v} is not an autotune effort; use one of {}, or unset it",
             TuneEffort::NAMES.join(", ")
-        ))),
-        _ => Ok(()),
-    }
+        ))
+    })
 }
 
 /// Refuse a `--size` whose three N×N f32 matrices do not fit in the GPU's

@@ -139,30 +139,21 @@ pub struct Discovered {
 
 /// Every pair this binary has, best first, each probed (once per process).
 pub fn discover(sys: &System) -> Vec<Discovered> {
-    use_ttm_cache(sys);
-    backends::compiled_targets()
-        .into_iter()
-        .map(|t| discover_one(sys, t))
-        .collect()
+    discover_device(sys, None)
 }
 
-/// [`discover`], narrowed to one device where one is asked for: the others
+/// Every pair of `device` (all of them for None), probed: the others
 /// are not probed. A GPU runtime that was probed keeps a polling thread for
 /// the rest of the process (CubeCL's device server wakes every 150 µs),
 /// which on a 2-core machine costs the BLAS CPU path up to a third of its
 /// matrix-product rate, so a CPU-only run does not start one.
 pub fn discover_device(sys: &System, device: Option<DeviceKind>) -> Vec<Discovered> {
-    match device {
-        None => discover(sys),
-        Some(device) => {
-            use_ttm_cache(sys);
-            backends::compiled_targets()
-                .into_iter()
-                .filter(|t| t.device == device)
-                .map(|t| discover_one(sys, t))
-                .collect()
-        }
-    }
+    use_ttm_cache(sys);
+    backends::compiled_targets()
+        .into_iter()
+        .filter(|t| device.is_none_or(|d| t.device == d))
+        .map(|t| discover_one(sys, t))
+        .collect()
 }
 
 /// Probe one pair (it must be in this build; others come back unavailable).
@@ -196,7 +187,7 @@ pub fn discover_one(sys: &System, target: Target) -> Discovered {
 /// (see [`backends::use_cubecl_cache`]); `TTM_AUTOTUNE` sets the tuning effort.
 fn use_ttm_cache(sys: &System) {
     if let Ok(dir) = cubecl_cache_dir(sys) {
-        backends::use_cubecl_cache(dir, tune_effort(sys));
+        backends::use_cubecl_cache(dir, tune_effort(sys).unwrap_or(DEFAULT_TUNE_EFFORT));
     }
 }
 
@@ -232,12 +223,14 @@ pub fn tunes_on_first_call(sys: &System, target: Target) -> bool {
     })
 }
 
-/// The autotune effort: `TTM_AUTOTUNE` where it names one (the command-line
-/// layer refuses any other value before compute runs), else the default.
-pub fn tune_effort(sys: &System) -> backends::TuneEffort {
-    sys.var_non_empty(crate::env_vars::TTM_AUTOTUNE)
-        .and_then(|v| backends::TuneEffort::parse(&v))
-        .unwrap_or(DEFAULT_TUNE_EFFORT)
+/// The autotune effort `TTM_AUTOTUNE` names (unset or empty: the default);
+/// `Err` holds a value that names none (the command-line layer refuses it
+/// before compute runs).
+pub fn tune_effort(sys: &System) -> std::result::Result<backends::TuneEffort, String> {
+    match sys.var_non_empty(crate::env_vars::TTM_AUTOTUNE) {
+        None => Ok(DEFAULT_TUNE_EFFORT),
+        Some(v) => backends::TuneEffort::parse(&v).ok_or(v),
+    }
 }
 
 /// CubeCL's own default. `minimal` (coarser tuning keys) measured no shorter

@@ -250,10 +250,7 @@ fn user_folders(
 /// the workspace lock refuse it (ttm reads templates only from inside).
 fn refuse_linked_folder(sys: &System, ws: &Workspace) -> Result<()> {
     let dir = ws.templates();
-    if sys
-        .symlink_metadata(&dir)
-        .is_ok_and(|m| m.file_type().is_symlink())
-    {
+    if sys.is_link(&dir) {
         return Err(Error::BadWorkspace {
             path: ws.root().to_path_buf(),
             reason: format!(
