@@ -9,12 +9,59 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-static double now(){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec*1e-9;}
-typedef struct { int ta, tb, m, n, k; const char *name; } S;
-int main(){S s[]={{0,0,512,1024,784,"X.W1"},{0,0,512,1024,1024,"H1.W2"},{0,0,512,10,1024,"H2.W3"},{1,0,1024,10,512,"H2t.G3"},{0,1,512,1024,10,"G3.W3t"},{1,0,1024,1024,512,"H1t.G2"},{0,1,512,1024,1024,"G2.W2t"},{1,0,784,1024,512,"Xt.G1"}};
-float*a=malloc(4<<22),*b=malloc(4<<22),*c=malloc(4<<22);for(int i=0;i<(1<<22);i++){a[i]=rand()/(float)RAND_MAX;b[i]=a[i]*0.5f;}
-double tot=0;for(int j=0;j<8;j++){S x=s[j];int lda=x.ta?x.m:x.k, ldb=x.tb?x.k:x.n;
- for(int w=0;w<3;w++)cblas_sgemm(CblasRowMajor,x.ta?CblasTrans:CblasNoTrans,x.tb?CblasTrans:CblasNoTrans,x.m,x.n,x.k,1,a,lda,b,ldb,0,c,x.n);
- double best=1e9;for(int r=0;r<20;r++){double t=now();cblas_sgemm(CblasRowMajor,x.ta?CblasTrans:CblasNoTrans,x.tb?CblasTrans:CblasNoTrans,x.m,x.n,x.k,1,a,lda,b,ldb,0,c,x.n);t=now()-t;if(t<best)best=t;}
- tot+=best;printf("%-8s %.3f ms %.0f GFLOP/s\n",x.name,best*1e3,2.0*x.m*x.n*x.k/best/1e9);}
-printf("total %.2f ms\n",tot*1e3);}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* C[m×n] = op(A)·op(B), op(A) m×k; ta/tb: the operand is stored transposed. */
+typedef struct {
+    int ta, tb, m, n, k;
+    const char *name;
+} Shape;
+
+static const Shape SHAPES[] = {
+    {0, 0, 512, 1024, 784, "x·W1"},     /* forward */
+    {0, 0, 512, 1024, 1024, "h1·W2"},
+    {0, 0, 512, 10, 1024, "h2·W3"},
+    {1, 0, 1024, 10, 512, "h2ᵀ·g3"},    /* backward: weight and input gradients */
+    {0, 1, 512, 1024, 10, "g3·W3ᵀ"},
+    {1, 0, 1024, 1024, 512, "h1ᵀ·g2"},
+    {0, 1, 512, 1024, 1024, "g2·W2ᵀ"},
+    {1, 0, 784, 1024, 512, "xᵀ·g1"},
+};
+
+static void call(const Shape *s, const float *a, const float *b, float *c) {
+    int lda = s->ta ? s->m : s->k, ldb = s->tb ? s->k : s->n;
+    cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans,
+                s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
+}
+
+int main(void) {
+    const size_t len = 1 << 22; /* ≥ every operand: 1024·1024 */
+    float *a = malloc(sizeof(float) * len), *b = malloc(sizeof(float) * len), *c = malloc(sizeof(float) * len);
+    if (!a || !b || !c) return 1;
+    for (size_t i = 0; i < len; i++) {
+        a[i] = rand() / (float)RAND_MAX - 0.5f;
+        b[i] = 0.5f * a[i];
+    }
+    printf("%s, %s kernels, %d threads\n", openblas_get_config(), openblas_get_corename(), openblas_get_num_threads());
+    double total = 0;
+    for (size_t j = 0; j < sizeof SHAPES / sizeof SHAPES[0]; j++) {
+        const Shape *s = &SHAPES[j];
+        for (int w = 0; w < 3; w++) call(s, a, b, c);
+        double best = 1e9;
+        for (int r = 0; r < 20; r++) {
+            double t = now();
+            call(s, a, b, c);
+            t = now() - t;
+            if (t < best) best = t;
+        }
+        total += best;
+        printf("%-10s %7.3f ms %6.0f GFLOP/s\n", s->name, best * 1e3, 2.0 * s->m * s->n * s->k / best / 1e9);
+    }
+    printf("total %.2f ms\n", total * 1e3);
+    return 0;
+}
