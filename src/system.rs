@@ -370,8 +370,7 @@ impl System {
 
     /// Whether `path` is itself a symbolic link (not followed).
     pub fn is_link(&self, path: &Path) -> bool {
-        self.symlink_metadata(path)
-            .is_ok_and(|m| m.file_type().is_symlink())
+        is_link(path)
     }
 
     /// The entries of a folder.
@@ -533,14 +532,19 @@ fn no_replace_unsupported(err: &std::io::Error) -> bool {
     )
 }
 
+/// Whether `path` is itself a symbolic link (not followed); for code that
+/// has no [`System`] (the workspace lock).
+pub fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
 /// The file a path names: a symbolic link's target (followed to its end),
 /// else the path itself.
 fn symlink_target(path: &Path) -> PathBuf {
     let mut current = path.to_path_buf();
     // A bound, against a loop of links.
     for _ in 0..40 {
-        let is_link = std::fs::symlink_metadata(&current).is_ok_and(|m| m.file_type().is_symlink());
-        if !is_link {
+        if !is_link(&current) {
             break;
         }
         match std::fs::read_link(&current) {

@@ -173,7 +173,7 @@ pub fn refuse_linked_files(ws: &Workspace, names: &[&str]) -> Result<()> {
     let names = names.iter().map(|n| n.to_string()).chain(logs);
     for name in names {
         let path = ws.root().join(&name);
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        if crate::system::is_link(&path) {
             return Err(Error::BadWorkspace {
                 path: ws.root().to_path_buf(),
                 reason: format!(
@@ -188,7 +188,7 @@ pub fn refuse_linked_files(ws: &Workspace, names: &[&str]) -> Result<()> {
 fn refuse_links(ws: &Workspace) -> Result<()> {
     for name in NO_LINKS {
         let path = ws.root().join(name);
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        if crate::system::is_link(&path) {
             return Err(Error::BadWorkspace {
                 path: ws.root().to_path_buf(),
                 reason: format!(
