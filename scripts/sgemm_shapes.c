@@ -2,8 +2,11 @@
  * `ttm bench`'s train step (MLP 784-1024-1024-10, batch 512), forward and
  * backward, each called straight on the system BLAS with its transpose flags,
  * best of 20. Their sum is what the train step would cost in BLAS alone.
+ * Given sizes instead, it times N×N products (median of 7 after a warm-up),
+ * the BLAS's own rate for `ttm bench`'s matmul rows.
  *
  *   cc -O2 scripts/sgemm_shapes.c -o /tmp/sgemm_shapes -lopenblas && /tmp/sgemm_shapes
+ *   /tmp/sgemm_shapes 2048 5000
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -39,7 +42,41 @@ static void call(const Shape *s, const float *a, const float *b, float *c) {
                 s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
 }
 
-int main(void) {
+static int by_time(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* N×N·N×N, median of 7 after one warm-up. */
+static int square(int n) {
+    size_t len = (size_t)n * n;
+    float *a = malloc(sizeof(float) * len), *b = malloc(sizeof(float) * len), *c = malloc(sizeof(float) * len);
+    if (n <= 0 || !a || !b || !c) return 1;
+    for (size_t i = 0; i < len; i++) {
+        a[i] = rand() / (float)RAND_MAX - 0.5f;
+        b[i] = 0.5f * a[i];
+    }
+    Shape s = {0, 0, n, n, n, "square"};
+    double t[7];
+    call(&s, a, b, c);
+    for (int r = 0; r < 7; r++) {
+        t[r] = now();
+        call(&s, a, b, c);
+        t[r] = now() - t[r];
+    }
+    qsort(t, 7, sizeof t[0], by_time);
+    printf("%dx%d: median %.2f ms, %.1f GFLOP/s\n", n, n, t[3] * 1e3, 2.0 * n * n * n / t[3] / 1e9);
+    free(a), free(b), free(c);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1) {
+        printf("%s, %s kernels, %d threads\n", openblas_get_config(), openblas_get_corename(), openblas_get_num_threads());
+        for (int i = 1; i < argc; i++)
+            if (square(atoi(argv[i]))) return 1;
+        return 0;
+    }
     const size_t len = 1 << 22; /* ≥ every operand: 1024·1024 */
     float *a = malloc(sizeof(float) * len), *b = malloc(sizeof(float) * len), *c = malloc(sizeof(float) * len);
     if (!a || !b || !c) return 1;
