@@ -19,15 +19,16 @@ if [ -z "$TTM" ]; then
   if [ -x target/release/ttm ]; then TTM=target/release/ttm; else TTM=target/debug/ttm; fi
 fi
 exec python3 - "$PYTHON" "$TTM" "${RUNS:-5}" "$WORKSPACE" <<'PY'
-import os, platform, statistics, subprocess, sys, tempfile, time
+import os, platform, shutil, statistics, subprocess, sys, tempfile, time
 
 python, ttm, runs, workspace = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 probe = open("scripts/torch_probe.py").read()
 doctor = [ttm] + (["--workspace", workspace] if workspace else []) + ["doctor", "--json"]
-kept_home = tempfile.mkdtemp(prefix="ttm-doctor-kept-")
+scratch = tempfile.mkdtemp(prefix="ttm-time-doctor-")
+kept_home = tempfile.mkdtemp(dir=scratch)
 
 def fresh_home():
-    return {"HOME": tempfile.mkdtemp(prefix="ttm-doctor-cold-")}
+    return {"HOME": tempfile.mkdtemp(dir=scratch)}
 
 rows = [
     ("ttm doctor --json, answer kept", doctor, lambda: {"HOME": kept_home}),
@@ -58,4 +59,5 @@ for label, _, _ in rows:
 cold, kept = med[rows[1][0]], med[rows[0][0]]
 print(f"doctor, nothing kept, over its slowest probe: {1000 * (cold - med[rows[2][0]]):+.0f} ms")
 print(f"doctor, answer kept, / collect_env: {kept / med[rows[4][0]]:.3f}x")
+shutil.rmtree(scratch, ignore_errors=True)
 PY
