@@ -42,6 +42,14 @@ static void call(const Shape *s, const float *a, const float *b, float *c) {
                 s->m, s->n, s->k, 1.0f, a, lda, b, ldb, 0.0f, c, s->n);
 }
 
+/* Operands of `len` floats, the same for every run. */
+static void fill(float *a, float *b, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        a[i] = rand() / (float)RAND_MAX - 0.5f;
+        b[i] = 0.5f * a[i];
+    }
+}
+
 static int by_time(const void *x, const void *y) {
     double a = *(const double *)x, b = *(const double *)y;
     return (a > b) - (a < b);
@@ -49,13 +57,11 @@ static int by_time(const void *x, const void *y) {
 
 /* N×N·N×N, median of 7 after one warm-up. */
 static int square(int n) {
+    if (n <= 0) return 1;
     size_t len = (size_t)n * n;
     float *a = malloc(sizeof(float) * len), *b = malloc(sizeof(float) * len), *c = malloc(sizeof(float) * len);
-    if (n <= 0 || !a || !b || !c) return 1;
-    for (size_t i = 0; i < len; i++) {
-        a[i] = rand() / (float)RAND_MAX - 0.5f;
-        b[i] = 0.5f * a[i];
-    }
+    if (!a || !b || !c) return 1;
+    fill(a, b, len);
     Shape s = {0, 0, n, n, n, "square"};
     double t[7];
     call(&s, a, b, c);
@@ -71,8 +77,8 @@ static int square(int n) {
 }
 
 int main(int argc, char **argv) {
+    printf("%s, %s kernels, %d threads\n", openblas_get_config(), openblas_get_corename(), openblas_get_num_threads());
     if (argc > 1) {
-        printf("%s, %s kernels, %d threads\n", openblas_get_config(), openblas_get_corename(), openblas_get_num_threads());
         for (int i = 1; i < argc; i++)
             if (square(atoi(argv[i]))) return 1;
         return 0;
@@ -80,11 +86,7 @@ int main(int argc, char **argv) {
     const size_t len = 1 << 22; /* ≥ every operand: 1024·1024 */
     float *a = malloc(sizeof(float) * len), *b = malloc(sizeof(float) * len), *c = malloc(sizeof(float) * len);
     if (!a || !b || !c) return 1;
-    for (size_t i = 0; i < len; i++) {
-        a[i] = rand() / (float)RAND_MAX - 0.5f;
-        b[i] = 0.5f * a[i];
-    }
-    printf("%s, %s kernels, %d threads\n", openblas_get_config(), openblas_get_corename(), openblas_get_num_threads());
+    fill(a, b, len);
     double total = 0;
     for (size_t j = 0; j < sizeof SHAPES / sizeof SHAPES[0]; j++) {
         const Shape *s = &SHAPES[j];
